@@ -1,0 +1,157 @@
+package cloud
+
+import "context"
+
+// WriteOptions go with every write the API takes a token for.
+type WriteOptions struct {
+	// Token is the ClientToken: the same on every retry of one step.
+	Token string
+	// DryRun asks the API to check the request and change nothing; a
+	// request that passes returns an error of KindDryRunPassed.
+	DryRun bool
+}
+
+// ListFiltersInput narrows ListFilters; the zero value lists every filter.
+type ListFiltersInput struct {
+	IDs  []string // sent in batches of 100
+	Name string
+	Tags Tags
+}
+
+// ListSessionsInput narrows ListSessions; the zero value lists every session.
+type ListSessionsInput struct {
+	IDs      []string // sent in batches of 100
+	Name     string
+	FilterID string
+	Tags     Tags
+}
+
+// CreateFilterInput creates a filter with its rules and tags in one call.
+type CreateFilterInput struct {
+	WriteOptions
+	Name            string
+	Description     string
+	ResourceGroupID string
+	Tags            Tags
+	Ingress         []Rule
+	Egress          []Rule
+}
+
+// UpdateFilterInput changes a filter's name or description; nil is unchanged.
+type UpdateFilterInput struct {
+	WriteOptions
+	ID          string
+	Name        *string
+	Description *string
+}
+
+// CreateRulesInput adds rules to a filter in one call.
+type CreateRulesInput struct {
+	WriteOptions
+	FilterID string
+	Ingress  []Rule
+	Egress   []Rule
+}
+
+// UpdateRuleInput changes one rule in place; nil is unchanged.
+type UpdateRuleInput struct {
+	WriteOptions
+	RuleID     string
+	Priority   *int
+	Action     *string
+	Protocol   *string
+	SourceCIDR *string
+	DestCIDR   *string
+	SourcePort *string
+	DestPort   *string
+}
+
+// CreateSessionInput creates a session with its tags in one call.
+type CreateSessionInput struct {
+	WriteOptions
+	Name            string
+	Description     string
+	FilterID        string
+	SourceIDs       []string
+	TargetID        string
+	TargetType      string
+	Priority        int
+	VNI             *int // nil lets the API choose
+	PacketLength    int
+	Enabled         bool
+	ResourceGroupID string
+	Tags            Tags
+}
+
+// UpdateSessionInput changes a session in place; nil is unchanged.
+type UpdateSessionInput struct {
+	WriteOptions
+	ID           string
+	Name         *string
+	Description  *string
+	FilterID     *string
+	TargetID     *string
+	TargetType   *string
+	Priority     *int
+	VNI          *int
+	PacketLength *int
+	Enabled      *bool
+}
+
+// A Client is the Traffic Mirror API of one account and region, in plain Go
+// values. Implementations classify every API error into an *APIError.
+// List calls return every page (100 a page) and send ID filters in batches
+// of 100.
+type Client interface {
+	Region() string
+	// Endpoint names what the client talks to, for headers and saved plans.
+	Endpoint() string
+
+	ListFilters(ctx context.Context, in ListFiltersInput) ([]Filter, error)
+	ListSessions(ctx context.Context, in ListSessionsInput) ([]Session, error)
+	GetServiceStatus(ctx context.Context) (bool, error)
+	OpenService(ctx context.Context, opts WriteOptions) error
+
+	CreateFilter(ctx context.Context, in CreateFilterInput) (string, error)
+	UpdateFilter(ctx context.Context, in UpdateFilterInput) error
+	DeleteFilter(ctx context.Context, id string, opts WriteOptions) error
+
+	// CreateRules returns the new rule IDs of each direction in request order.
+	CreateRules(ctx context.Context, in CreateRulesInput) (ingress, egress []string, err error)
+	UpdateRule(ctx context.Context, in UpdateRuleInput) error
+	DeleteRules(ctx context.Context, filterID string, ruleIDs []string, opts WriteOptions) error
+
+	CreateSession(ctx context.Context, in CreateSessionInput) (string, error)
+	UpdateSession(ctx context.Context, in UpdateSessionInput) error
+	DeleteSession(ctx context.Context, id string, opts WriteOptions) error
+	AddSources(ctx context.Context, sessionID string, sourceIDs []string, opts WriteOptions) error
+	RemoveSources(ctx context.Context, sessionID string, sourceIDs []string, opts WriteOptions) error
+
+	// The generic tag and resource-group calls take no token: they are
+	// idempotent by value. resourceType is ResourceFilter or ResourceSession.
+	TagResources(ctx context.Context, resourceType string, ids []string, tags Tags) error
+	UntagResources(ctx context.Context, resourceType string, ids []string, keys []string) error
+	ListTagResources(ctx context.Context, resourceType string, ids []string) (map[string]Tags, error)
+	MoveResourceGroup(ctx context.Context, resourceType, id, resourceGroupID string) error
+}
+
+// ReadSnapshot reads the live state of c's region in one pass: every filter,
+// every session and the service status.
+func ReadSnapshot(ctx context.Context, c Client) (*Snapshot, error) {
+	enabled, err := c.GetServiceStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	snap := &Snapshot{Region: c.Region(), ServiceEnabled: enabled}
+	if !enabled {
+		// Nothing can exist in a region whose service was never opened.
+		return snap, nil
+	}
+	if snap.Filters, err = c.ListFilters(ctx, ListFiltersInput{}); err != nil {
+		return nil, err
+	}
+	if snap.Sessions, err = c.ListSessions(ctx, ListSessionsInput{}); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}

@@ -1,0 +1,402 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/spec"
+)
+
+// Options change how a plan is computed.
+type Options struct {
+	// Endpoint names the API endpoint in the plan's header.
+	Endpoint string
+	// Adopt lets the plan take over unowned objects named by id (C3).
+	Adopt bool
+	// AllowGap lets a rule reorder with no free priority delete and
+	// recreate a rule when a filter swap is impossible (C6).
+	AllowGap bool
+	// AllowDestroy lifts the safety rails of C13.
+	AllowDestroy bool
+	// MaxDestroy refuses a plan deleting more objects than this, unless
+	// AllowDestroy; 0 means no limit.
+	MaxDestroy int
+	// Destroy plans the deletion of every object the stack owns.
+	Destroy bool
+	// SourcesPerSession and SessionsPerSource override the spec's limits
+	// when not zero.
+	SourcesPerSession int
+	SessionsPerSource int
+	// Reserved holds session priorities claimed by other stacks planned in
+	// the same run and region, priority to the holder's address.
+	Reserved map[int]string
+}
+
+// A Problem is a reason the plan cannot be made.
+type Problem struct {
+	Address string   `json:"address"`
+	Pos     spec.Pos `json:"-"`
+	Message string   `json:"message"`
+	Hint    string   `json:"hint,omitempty"`
+}
+
+// An Error lists every problem found while planning.
+type Error struct{ Problems []Problem }
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	for i, p := range e.Problems {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		if p.Pos.File != "" {
+			fmt.Fprintf(&b, "%s: ", p.Pos)
+		}
+		fmt.Fprintf(&b, "%s: %s", p.Address, p.Message)
+		if p.Hint != "" {
+			fmt.Fprintf(&b, "\n  hint: %s", p.Hint)
+		}
+	}
+	return b.String()
+}
+
+// Compute diffs desired against live into a plan. live is the whole region,
+// owned or not. It never changes its inputs.
+func Compute(desired *spec.Stack, live *cloud.Snapshot, opts Options) (*Plan, error) {
+	pl := newPlanner(desired, live, opts)
+	pl.run()
+	if len(pl.problems) > 0 {
+		return nil, &Error{Problems: pl.problems}
+	}
+	return pl.p, nil
+}
+
+// ID returns the plan ID of desired against live (C5): a hash of the stack,
+// region, the canonical desired state and the snapshot without statuses and
+// timestamps.
+func ID(desired *spec.Stack, live *cloud.Snapshot, opts Options) string {
+	snap := cloud.Snapshot{Region: live.Region, ServiceEnabled: live.ServiceEnabled}
+	for _, f := range live.Filters {
+		f = cloud.CanonicalLiveFilter(f)
+		f.Status, f.CreationTime = "", ""
+		f.Ingress = stripRuleStatus(f.Ingress)
+		f.Egress = stripRuleStatus(f.Egress)
+		snap.Filters = append(snap.Filters, f)
+	}
+	for _, s := range live.Sessions {
+		s = cloud.CanonicalSession(s)
+		s.Status, s.BusinessStatus, s.CreationTime = "", "", ""
+		snap.Sessions = append(snap.Sessions, s)
+	}
+	sort.Slice(snap.Filters, func(i, j int) bool { return snap.Filters[i].ID < snap.Filters[j].ID })
+	sort.Slice(snap.Sessions, func(i, j int) bool { return snap.Sessions[i].ID < snap.Sessions[j].ID })
+	return digest("tmsync-plan-1", desired.Name, desired.Region, desired, snap, opts.Destroy, opts.Adopt)[:32]
+}
+
+func stripRuleStatus(rs []cloud.Rule) []cloud.Rule {
+	out := make([]cloud.Rule, len(rs))
+	for i, r := range rs {
+		r.Status = ""
+		out[i] = r
+	}
+	return out
+}
+
+type planner struct {
+	desired *spec.Stack
+	live    *cloud.Snapshot
+	opts    Options
+	p       *Plan
+
+	problems []Problem
+
+	// steps
+	counters map[string]int    // address/op -> n
+	lastOf   map[string]string // unit -> last step ID
+	openStep string            // the service open step, if any
+
+	// ownership
+	ownedFilters  map[string][]*cloud.Filter  // key -> owned filters
+	ownedSessions map[string][]*cloud.Session // key -> owned sessions
+	filterKeyByID map[string]string           // owned or adopted filter ID -> key
+	taken         map[string]bool             // live IDs matched to a desired object
+
+	// results of the filter phase, used by sessions
+	filterRefs  map[string]Ref // desired filter key -> where its sessions point
+	filterMatch map[string]*cloud.Filter
+	swapped     map[string]bool // old filter IDs replaced by a swap
+	// steps that must finish before a live filter is deleted
+	filterUsers map[string][]string
+	// live filter IDs to delete at the end, with the reason
+	filterDeletes []filterDelete
+	destroyCount  int
+	ownedCount    int
+}
+
+type filterDelete struct {
+	f      *cloud.Filter
+	key    string
+	reason Reason
+}
+
+func newPlanner(desired *spec.Stack, live *cloud.Snapshot, opts Options) *planner {
+	return &planner{
+		desired: desired, live: live, opts: opts,
+		p: &Plan{FormatVersion: FormatVersion, ID: ID(desired, live, opts), Stack: desired.Name,
+			Region: desired.Region, Endpoint: opts.Endpoint, Changes: []Change{}, Steps: []Step{}},
+		counters: map[string]int{}, lastOf: map[string]string{},
+		ownedFilters: map[string][]*cloud.Filter{}, ownedSessions: map[string][]*cloud.Session{},
+		filterKeyByID: map[string]string{}, taken: map[string]bool{},
+		filterRefs: map[string]Ref{}, filterMatch: map[string]*cloud.Filter{}, swapped: map[string]bool{},
+		filterUsers: map[string][]string{},
+	}
+}
+
+func (pl *planner) problem(addr string, pos spec.Pos, hint, format string, args ...any) {
+	pl.problems = append(pl.problems, Problem{Address: addr, Pos: pos, Message: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// addStep appends s, names it, and makes it depend on the previous step of
+// its unit and on the service open step.
+func (pl *planner) addStep(s Step, deps ...string) string {
+	base := s.Address + "/" + s.Op
+	pl.counters[base]++
+	s.ID = fmt.Sprintf("%s/%d", base, pl.counters[base])
+	if s.Unit == "" {
+		s.Unit = s.Address
+	}
+	set := map[string]bool{}
+	add := func(d string) {
+		if d != "" && d != s.ID && !set[d] {
+			set[d] = true
+			s.DependsOn = append(s.DependsOn, d)
+		}
+	}
+	add(pl.openStep)
+	add(pl.lastOf[s.Unit])
+	for _, d := range deps {
+		add(d)
+	}
+	sort.Strings(s.DependsOn)
+	if s.DependsOn == nil {
+		s.DependsOn = []string{}
+	}
+	pl.lastOf[s.Unit] = s.ID
+	pl.p.Steps = append(pl.p.Steps, s)
+	return s.ID
+}
+
+func (pl *planner) addChange(c Change) {
+	if c.Reasons == nil {
+		c.Reasons = []Reason{}
+	}
+	pl.p.Changes = append(pl.p.Changes, c)
+	switch c.Action {
+	case Create:
+		pl.p.Summary.Add++
+	case Update:
+		pl.p.Summary.Change++
+	case Delete:
+		pl.p.Summary.Destroy++
+	case Replace:
+		pl.p.Summary.Add++
+		pl.p.Summary.Destroy++
+	}
+}
+
+func (pl *planner) run() {
+	pl.indexOwnership()
+	pl.planService()
+	if len(pl.problems) > 0 {
+		return
+	}
+	desiredFilters, desiredSessions := pl.desired.Filters, pl.desired.Sessions
+	if pl.opts.Destroy {
+		desiredFilters, desiredSessions = nil, nil
+	}
+	for _, f := range desiredFilters {
+		pl.planFilter(f)
+	}
+	pl.collectFilterDeletes(desiredFilters)
+	pl.planSessions(desiredSessions)
+	pl.planFilterDeletes()
+	pl.checkRails()
+	pl.reportUnmanaged()
+	pl.assignTokens()
+}
+
+func ownerOf(t cloud.Tags) (stack, key string) { return t[cloud.TagStack], t[cloud.TagKey] }
+
+func (pl *planner) indexOwnership() {
+	stack := pl.desired.Name
+	for i := range pl.live.Filters {
+		f := &pl.live.Filters[i]
+		if st, key := ownerOf(f.Tags); st == stack && key != "" {
+			pl.ownedFilters[key] = append(pl.ownedFilters[key], f)
+			pl.ownedCount++
+		}
+	}
+	for i := range pl.live.Sessions {
+		s := &pl.live.Sessions[i]
+		if st, key := ownerOf(s.Tags); st == stack && key != "" {
+			pl.ownedSessions[key] = append(pl.ownedSessions[key], s)
+			pl.ownedCount++
+		}
+	}
+	for key, fs := range pl.ownedFilters {
+		for _, f := range fs {
+			pl.filterKeyByID[f.ID] = key
+		}
+	}
+}
+
+func (pl *planner) planService() {
+	if pl.live.ServiceEnabled || pl.opts.Destroy {
+		return
+	}
+	hasObjects := len(pl.desired.Filters)+len(pl.desired.Sessions) > 0
+	if pl.desired.Service == nil || !pl.desired.Service.Enabled {
+		if hasObjects {
+			pl.problem("service."+pl.desired.Region, pl.desired.Pos,
+				"add `service: {enabled: true}` to the stack to let tmsync open it",
+				"the Traffic Mirror service is not open in region %s", pl.desired.Region)
+		}
+		return
+	}
+	addr := "service." + pl.desired.Region
+	pl.addChange(Change{Address: addr, Type: TypeService, Action: Create, Reasons: []Reason{ReasonOpen},
+		Before: map[string]any{"enabled": false}, After: map[string]any{"enabled": true}})
+	pl.openStep = pl.addStep(Step{Address: addr, Kind: TypeService, Op: OpOpenService, Target: Ref{ID: pl.desired.Region}})
+}
+
+// userTags returns the tags of t that a user manages: not ownership tags and
+// not system tags.
+func userTags(t cloud.Tags) cloud.Tags {
+	out := cloud.Tags{}
+	for k, v := range t {
+		if isSystemTag(k) || strings.HasPrefix(k, "tmsync:") {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func isSystemTag(k string) bool {
+	return strings.HasPrefix(k, "acs:") || strings.HasPrefix(k, "aliyun")
+}
+
+// label returns the reasons of a change to an object with tags t whose live
+// projection hashes to liveHash and desired projection to wantHash.
+func label(t cloud.Tags, liveHash, wantHash string) []Reason {
+	applied, ok := t[cloud.TagApplied]
+	if !ok {
+		return []Reason{ReasonAdopt}
+	}
+	var rs []Reason
+	if liveHash != applied {
+		rs = append(rs, ReasonDrift)
+	}
+	if wantHash != applied {
+		rs = append(rs, ReasonSpec)
+	}
+	if rs == nil {
+		rs = []Reason{ReasonSpec}
+	}
+	return rs
+}
+
+// tagSteps plans the tag changes that make live tags equal want (user tags
+// plus ownership), keeping system tags.
+func (pl *planner) tagSteps(addr, kind string, target Ref, live, want cloud.Tags) {
+	set := cloud.Tags{}
+	for k, v := range want {
+		if w, ok := live[k]; !ok || w != v {
+			set[k] = v
+		}
+	}
+	var drop []string
+	for k := range live {
+		if _, ok := want[k]; !ok && !isSystemTag(k) {
+			drop = append(drop, k)
+		}
+	}
+	sort.Strings(drop)
+	unit := addr
+	if len(drop) > 0 {
+		pl.addStep(Step{Address: addr, Kind: kind, Op: OpUntag, Unit: unit, Target: target, Params: Params{UntagKeys: drop}})
+	}
+	if len(set) > 0 {
+		pl.addStep(Step{Address: addr, Kind: kind, Op: OpTag, Unit: unit, Target: target, Params: Params{Tags: set}})
+	}
+}
+
+func ownership(stack, key, applied string, user cloud.Tags) cloud.Tags {
+	t := user.Clone()
+	if t == nil {
+		t = cloud.Tags{}
+	}
+	t[cloud.TagStack] = stack
+	t[cloud.TagKey] = key
+	t[cloud.TagApplied] = applied
+	return t
+}
+
+func strp(s string) *string { return &s }
+func intp(i int) *int       { return &i }
+func boolp(b bool) *bool    { return &b }
+
+func (pl *planner) reportUnmanaged() {
+	for _, f := range pl.live.Filters {
+		if st, _ := ownerOf(f.Tags); st != pl.desired.Name && !pl.taken[f.ID] {
+			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: TypeFilter, ID: f.ID, Name: f.Name, Stack: st})
+		}
+	}
+	for _, s := range pl.live.Sessions {
+		if st, _ := ownerOf(s.Tags); st != pl.desired.Name && !pl.taken[s.ID] {
+			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: TypeSession, ID: s.ID, Name: s.Name, Stack: st})
+		}
+	}
+	sort.Slice(pl.p.Unmanaged, func(i, j int) bool {
+		a, b := pl.p.Unmanaged[i], pl.p.Unmanaged[j]
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		return a.ID < b.ID
+	})
+}
+
+func (pl *planner) checkRails() {
+	if pl.opts.AllowDestroy || pl.opts.Destroy {
+		return
+	}
+	if pl.destroyCount > 0 && pl.destroyCount >= pl.ownedCount {
+		pl.problem("stack."+pl.desired.Name, pl.desired.Pos,
+			"if that is what you want, run `tmsync destroy` or pass --allow-destroy",
+			"the plan deletes every object the stack owns (%d)", pl.destroyCount)
+		return
+	}
+	if pl.opts.MaxDestroy > 0 && pl.destroyCount > pl.opts.MaxDestroy {
+		pl.problem("stack."+pl.desired.Name, pl.desired.Pos,
+			"review the plan, then pass --allow-destroy or raise --max-destroy",
+			"the plan deletes %d objects, more than --max-destroy %d", pl.destroyCount, pl.opts.MaxDestroy)
+	}
+}
+
+func (pl *planner) assignTokens() {
+	for i := range pl.p.Steps {
+		s := &pl.p.Steps[i]
+		// Tag, untag and resource-group moves take no token: they are
+		// idempotent by value (C5).
+		switch s.Op {
+		case OpTag, OpUntag, OpMoveGroup:
+			continue
+		}
+		s.ClientToken = token(pl.p.ID, s.ID, struct {
+			Target Ref
+			Params Params
+		}{s.Target, s.Params})
+	}
+}

@@ -1,0 +1,231 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/tmsync/tmsync/internal/cloud"
+)
+
+// MaxRulePriority is the highest rule priority; a direction holds at most
+// this many rules.
+const MaxRulePriority = 10
+
+type ruleUpdate struct {
+	live, want cloud.Rule
+}
+
+type ruleMove struct {
+	live     cloud.Rule
+	from, to int
+	temp     bool // a move to a free slot that breaks a cycle
+	final    int  // the rule's desired priority
+}
+
+// A ruleDiff is the plan for one direction of one filter (C6).
+type ruleDiff struct {
+	dir      string
+	deletes  []cloud.Rule // live rules to delete
+	replaced map[string]bool
+	updates  []ruleUpdate
+	moves    []ruleMove // in execution order
+	creates  []cloud.Rule
+	// stuck is set when a reorder needs a free priority and none is free.
+	stuck bool
+	gaps  []cloud.Rule // desired rules briefly absent (gap mode)
+}
+
+func (d ruleDiff) empty() bool {
+	return len(d.deletes)+len(d.updates)+len(d.moves)+len(d.creates) == 0
+}
+
+// inPlace reports whether live can become want by UpdateRule: the same
+// priority and IP version, and no port change to or from an ICMP rule,
+// which the API refuses.
+func inPlace(live, want cloud.Rule) bool {
+	if live.Priority != want.Priority || live.IPVersion != want.IPVersion {
+		return false
+	}
+	if live.Protocol != want.Protocol && (live.Protocol == cloud.ProtoICMP || want.Protocol == cloud.ProtoICMP) {
+		return false
+	}
+	return true
+}
+
+// diffRules matches want against have in the order of C6 and orders the
+// priority moves so that no two rules ever share a priority. With gap, a
+// cycle with no free priority is broken by deleting and recreating a rule.
+func diffRules(dir string, want, have []cloud.Rule, gap bool) ruleDiff {
+	d := ruleDiff{dir: dir, replaced: map[string]bool{}}
+	want = sortedRules(want)
+	have = sortedRules(have)
+	usedW := make([]bool, len(want))
+	usedH := make([]bool, len(have))
+	kept := map[int]cloud.Rule{} // current priority -> live rule that stays
+	var moves []ruleMove
+
+	// (1) equal including priority
+	for i, w := range want {
+		for j, h := range have {
+			if !usedH[j] && h.Priority == w.Priority && cloud.SameMatch(w, h) {
+				usedW[i], usedH[j] = true, true
+				kept[h.Priority] = h
+				break
+			}
+		}
+	}
+	// (2) equal except priority
+	for i, w := range want {
+		if usedW[i] {
+			continue
+		}
+		for j, h := range have {
+			if !usedH[j] && cloud.SameMatch(w, h) {
+				usedW[i], usedH[j] = true, true
+				kept[h.Priority] = h
+				moves = append(moves, ruleMove{live: h, from: h.Priority, to: w.Priority, final: w.Priority})
+				break
+			}
+		}
+	}
+	// (3) same priority and IP version
+	for i, w := range want {
+		if usedW[i] {
+			continue
+		}
+		for j, h := range have {
+			if !usedH[j] && inPlace(h, w) {
+				usedW[i], usedH[j] = true, true
+				kept[h.Priority] = h
+				d.updates = append(d.updates, ruleUpdate{live: h, want: w})
+				break
+			}
+		}
+	}
+	// (4) the rest
+	for j, h := range have {
+		if !usedH[j] {
+			d.deletes = append(d.deletes, h)
+		}
+	}
+	for i, w := range want {
+		if !usedW[i] {
+			d.creates = append(d.creates, w)
+			for _, h := range d.deletes {
+				if h.Priority == w.Priority && h.IPVersion != w.IPVersion {
+					d.replaced[h.ID] = true
+				}
+			}
+		}
+	}
+
+	// Order the moves through free priorities.
+	occ := map[int]bool{}
+	for p := range kept {
+		occ[p] = true
+	}
+	pending := moves
+	for len(pending) > 0 {
+		progressed := false
+		for i := 0; i < len(pending); i++ {
+			m := pending[i]
+			if occ[m.to] {
+				continue
+			}
+			delete(occ, m.from)
+			occ[m.to] = true
+			d.moves = append(d.moves, m)
+			pending = append(pending[:i], pending[i+1:]...)
+			progressed = true
+			i = -1
+		}
+		if progressed || len(pending) == 0 {
+			continue
+		}
+		// Every pending move waits on another: a cycle.
+		free := 0
+		for p := 1; p <= MaxRulePriority; p++ {
+			if !occ[p] {
+				free = p
+				break
+			}
+		}
+		m := pending[0]
+		if free == 0 {
+			if !gap {
+				d.stuck = true
+				return d
+			}
+			// Delete the rule and create it again once its slot is free.
+			delete(occ, m.from)
+			d.deletes = append(d.deletes, m.live)
+			w := m.live
+			w.ID, w.Status, w.Priority = "", "", m.final
+			d.creates = append(d.creates, w)
+			d.gaps = append(d.gaps, w)
+			pending = pending[1:]
+			continue
+		}
+		delete(occ, m.from)
+		occ[free] = true
+		d.moves = append(d.moves, ruleMove{live: m.live, from: m.from, to: free, temp: true, final: m.final})
+		pending[0].from = free
+	}
+	return d
+}
+
+func sortedRules(rs []cloud.Rule) []cloud.Rule {
+	out := append([]cloud.Rule(nil), rs...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Priority != out[j].Priority {
+			return out[i].Priority < out[j].Priority
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+func ruleAddress(filterAddr, dir string, prio int) string {
+	return fmt.Sprintf("%s.%s[priority=%d]", filterAddr, dir, prio)
+}
+
+func ruleAttrs(r cloud.Rule) map[string]any {
+	m := map[string]any{
+		"priority": r.Priority, "action": r.Action, "protocol": r.Protocol, "ip_version": r.IPVersion,
+		"source_cidr_block": r.SourceCIDR, "destination_cidr_block": r.DestCIDR,
+	}
+	if cloud.HasPorts(r.Protocol) {
+		m["source_port_range"] = r.SourcePort
+		m["destination_port_range"] = r.DestPort
+	}
+	if r.ID != "" {
+		m["id"] = r.ID
+	}
+	return m
+}
+
+// ruleEdit returns the UpdateRule parameters that turn live into want.
+func ruleEdit(live, want cloud.Rule) *RuleEdit {
+	e := &RuleEdit{}
+	if live.Action != want.Action {
+		e.Action = strp(want.Action)
+	}
+	if live.Protocol != want.Protocol {
+		e.Protocol = strp(want.Protocol)
+	}
+	if live.SourceCIDR != want.SourceCIDR {
+		e.SourceCIDR = strp(want.SourceCIDR)
+	}
+	if live.DestCIDR != want.DestCIDR {
+		e.DestCIDR = strp(want.DestCIDR)
+	}
+	if cloud.HasPorts(want.Protocol) {
+		if live.SourcePort != want.SourcePort || live.Protocol != want.Protocol {
+			e.SourcePort = strp(want.SourcePort)
+		}
+		if live.DestPort != want.DestPort || live.Protocol != want.Protocol {
+			e.DestPort = strp(want.DestPort)
+		}
+	}
+	return e
+}

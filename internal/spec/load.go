@@ -1,0 +1,717 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tmsync/tmsync/internal/cloud"
+)
+
+// MaxUserTags is how many tags a user may put on one object: the API allows
+// 20 and tmsync adds its 3 ownership tags (contract C3).
+const MaxUserTags = 17
+
+// Load reads the spec files and directories in paths and returns their
+// stacks, sorted by name, validated and with defaults applied. Directories
+// are walked recursively for *.yaml and *.yml files; a YAML file found that
+// way without a stack, filters or sessions key is not a spec and is skipped.
+//
+// On any problem Load returns no stacks and a Diagnostics error holding
+// every problem found.
+func Load(paths []string) ([]*Stack, error) {
+	var d diags
+	files := collect(paths, &d)
+	var specs []*file
+	from := map[string]bool{}
+	for _, f := range files {
+		if f.read(&d) {
+			specs = append(specs, f)
+			from[f.arg] = true
+		}
+	}
+	for _, f := range files {
+		if !f.explicit && !from[f.arg] {
+			from[f.arg] = true
+			d.add(Pos{File: f.arg}, "a spec file has a stack: key; YAML files without one are skipped",
+				"no tmsync spec files in this directory")
+		}
+	}
+	sch, err := compiledSchema()
+	if err != nil {
+		return nil, fmt.Errorf("embedded schema: %w", err)
+	}
+	for _, f := range specs {
+		checkSchema(f, sch, &d)
+	}
+	stacks := buildStacks(specs, &d)
+	checkRegions(stacks, &d)
+	if len(d.list) > 0 {
+		return nil, d.list.sorted()
+	}
+	out := make([]*Stack, len(stacks))
+	for i, b := range stacks {
+		out[i] = b.st
+	}
+	return out, nil
+}
+
+// A builder assembles one stack from its files.
+type builder struct {
+	st    *Stack
+	files []*file
+	d     *diags
+	// set records where each stack-level field was first set, so a file
+	// that disagrees can name it.
+	set      map[string]fieldAt
+	filters  map[string]Pos
+	sessions map[string]Pos
+	refs     []sessionRef
+}
+
+type fieldAt struct {
+	value any
+	pos   Pos
+}
+
+type sessionRef struct {
+	s      *Session
+	f      *file
+	p      string
+	limits Limits
+}
+
+// buildStacks groups files by stack and builds each, sorted by name.
+func buildStacks(files []*file, d *diags) []*builder {
+	byName := map[string]*builder{}
+	for _, f := range files {
+		name, ok := f.value["stack"].(string)
+		if !ok || f.tainted("/stack") {
+			continue
+		}
+		b := byName[name]
+		if b == nil {
+			b = &builder{
+				st:       &Stack{Name: name, Pos: f.pos("/stack"), Filters: []*Filter{}, Sessions: []*Session{}},
+				d:        d,
+				set:      map[string]fieldAt{},
+				filters:  map[string]Pos{},
+				sessions: map[string]Pos{},
+			}
+			byName[name] = b
+		}
+		b.files = append(b.files, f)
+	}
+	var out []*builder
+	for _, name := range sortedKeys(byName) {
+		b := byName[name]
+		sort.Slice(b.files, func(i, j int) bool { return b.files[i].path < b.files[j].path })
+		b.build()
+		out = append(out, b)
+	}
+	return out
+}
+
+func (b *builder) build() {
+	var total int64
+	for _, f := range b.files {
+		b.st.Files = append(b.st.Files, f.path)
+		total += f.size
+	}
+	if total > lim.stackBytes {
+		b.d.add(Pos{File: b.files[0].path}, "split the stack into several stacks",
+			"stack %s: its files add up to more than %d MiB", b.st.Name, lim.stackBytes>>20)
+		return
+	}
+	for _, f := range b.files {
+		b.stackFields(f)
+	}
+	b.st.Limits.SourcesPerSession = DefaultSourcesPerSession
+	b.decodeField("version", &b.st.Version)
+	b.decodeField("region", &b.st.Region)
+	b.decodeField("profile", &b.st.Profile)
+	b.decodeField("resourceGroupId", &b.st.ResourceGroupID)
+	if at, ok := b.set["tags"]; ok {
+		b.st.Tags = b.tags(at.value, b.fileOf(at.pos), "/tags")
+	}
+	if at, ok := b.set["service"]; ok {
+		b.st.Service = &Service{Enabled: true, Pos: at.pos}
+	}
+	if at, ok := b.set["limits"]; ok {
+		var l struct{ SourcesPerSession, SessionsPerSource int }
+		decodeJSON(at.value, &l)
+		if l.SourcesPerSession > 0 {
+			b.st.Limits.SourcesPerSession = l.SourcesPerSession
+		}
+		b.st.Limits.SessionsPerSource = l.SessionsPerSource
+	}
+	for _, f := range b.files {
+		b.filtersOf(f)
+	}
+	for _, f := range b.files {
+		b.sessionsOf(f)
+		b.movesOf(f)
+	}
+	for _, r := range b.refs {
+		b.checkRef(r)
+	}
+	sort.Slice(b.st.Filters, func(i, j int) bool { return b.st.Filters[i].Key < b.st.Filters[j].Key })
+	sort.Slice(b.st.Sessions, func(i, j int) bool { return b.st.Sessions[i].Key < b.st.Sessions[j].Key })
+}
+
+// stackFields records the stack-level fields of f; a field set in several
+// files must have the same value in each.
+func (b *builder) stackFields(f *file) {
+	for _, k := range []string{"version", "region", "profile", "tags", "resourceGroupId", "service", "limits"} {
+		v, ok := f.value[k]
+		if !ok || f.tainted("/"+k) {
+			continue
+		}
+		at := f.pos("/" + k)
+		first, seen := b.set[k]
+		if !seen {
+			b.set[k] = fieldAt{value: v, pos: at}
+			continue
+		}
+		if reflect.DeepEqual(first.value, v) {
+			continue
+		}
+		what := "a different value"
+		if s, ok := first.value.(string); ok {
+			what = strconv.Quote(s)
+		}
+		msg := fmt.Sprintf("%s differs from %s set at %s", k, what, first.pos)
+		if k == "region" {
+			msg = fmt.Sprintf("stack %s is in region %s at %s; one stack has one region", b.st.Name, what, first.pos)
+		}
+		b.d.add(f.keyPos("/"+k), fmt.Sprintf("set %s the same in every file of stack %s, or in one file only", k, b.st.Name), "%s", msg)
+	}
+}
+
+func (b *builder) decodeField(k string, out any) {
+	if at, ok := b.set[k]; ok {
+		decodeJSON(at.value, out)
+	}
+}
+
+func (b *builder) fileOf(p Pos) *file {
+	for _, f := range b.files {
+		if f.path == p.File {
+			return f
+		}
+	}
+	return b.files[0]
+}
+
+// decodeJSON fills out from a JSON value the schema has accepted.
+func decodeJSON(v any, out any) {
+	data, err := json.Marshal(v)
+	if err == nil {
+		err = json.Unmarshal(data, out)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("spec: decoding a schema-checked value: %v", err))
+	}
+}
+
+// tags checks a tags mapping at pointer p and returns it as cloud.Tags.
+// Values are kept as written (env: 1 is "1").
+func (b *builder) tags(v any, f *file, p string) cloud.Tags {
+	m, _ := v.(map[string]any)
+	out := cloud.Tags{}
+	for _, k := range sortedKeys(m) {
+		kp := ptr(p, k)
+		lk := strings.ToLower(k)
+		for _, prefix := range []string{"tmsync:", "acs:", "aliyun"} {
+			if strings.HasPrefix(lk, prefix) {
+				b.d.add(f.keyPos(kp), "rename the tag; tmsync: tags are tmsync's own and acs:/aliyun tags are the system's",
+					"%s: tag key %q starts with the reserved prefix %q", display(p), k, prefix)
+			}
+		}
+		if strings.Contains(lk, "http://") || strings.Contains(lk, "https://") {
+			b.d.add(f.keyPos(kp), "remove the URL from the tag key", "%s: tag key %q contains a URL", display(p), k)
+		}
+		out[k] = scalarText(m[k], f.nodes[kp])
+	}
+	return out
+}
+
+// scalarText is a scalar as the user wrote it, so 1.10 stays "1.10".
+func scalarText(v any, n *yaml.Node) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if n != nil {
+		return n.Value
+	}
+	return fmt.Sprint(v)
+}
+
+// mergeTags returns the stack's tags overridden by the object's own.
+func (b *builder) mergeTags(own cloud.Tags) cloud.Tags {
+	if len(b.st.Tags) == 0 && len(own) == 0 {
+		return nil
+	}
+	out := b.st.Tags.Clone()
+	if out == nil {
+		out = cloud.Tags{}
+	}
+	for k, v := range own {
+		out[k] = v
+	}
+	return out
+}
+
+// object holds what filters and sessions share.
+type object struct {
+	Name            *string        `json:"name"`
+	Description     *string        `json:"description"`
+	Tags            map[string]any `json:"tags"`
+	ResourceGroupID string         `json:"resourceGroupId"`
+	Protect         bool           `json:"protect"`
+	ID              string         `json:"id"`
+}
+
+// common checks the shared fields of the object at p and returns name,
+// description and merged tags.
+func (b *builder) common(f *file, p, kind, key string, o object) (name, desc string, tags cloud.Tags) {
+	name = key
+	for _, fld := range []struct {
+		k   string
+		v   *string
+		out *string
+	}{{"name", o.Name, &name}, {"description", o.Description, &desc}} {
+		if fld.v == nil {
+			continue
+		}
+		*fld.out = *fld.v
+		l := strings.ToLower(*fld.v)
+		if strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
+			b.d.add(f.pos(ptr(p, fld.k)), "the API refuses such values; reword it without the URL at the start",
+				"%s: must not start with http:// or https://", display(ptr(p, fld.k)))
+		}
+	}
+	var own cloud.Tags
+	if o.Tags != nil {
+		own = b.tags(o.Tags, f, ptr(p, "tags"))
+	}
+	tags = b.mergeTags(own)
+	if len(tags) > MaxUserTags {
+		at := f.keyPos(p)
+		if o.Tags != nil {
+			at = f.pos(ptr(p, "tags"))
+		}
+		b.d.add(at, fmt.Sprintf("remove tags here or among the stack's tags; tmsync adds 3 of its own to the API's 20"),
+			"%s %s has %d tags with the stack's tags; at most %d are allowed", kind, key, len(tags), MaxUserTags)
+	}
+	return name, desc, tags
+}
+
+// filtersOf builds the filters of f.
+func (b *builder) filtersOf(f *file) {
+	m, _ := f.value["filters"].(map[string]any)
+	for _, key := range sortedKeys(m) {
+		p := ptr("/filters", key)
+		at := f.keyPos(p)
+		if first, dup := b.filters[key]; dup {
+			b.d.add(at, "rename one of them; keys are unique within a stack",
+				"filter %s is already defined at %s", key, first)
+			continue
+		}
+		b.filters[key] = at
+		if f.tainted(p) && !b.onlyRulesTainted(f, p) {
+			continue
+		}
+		var raw struct {
+			object
+			Ingress []any `json:"ingress"`
+			Egress  []any `json:"egress"`
+		}
+		obj, _ := m[key].(map[string]any)
+		rest := map[string]any{}
+		for k, v := range obj {
+			if k != "ingress" && k != "egress" {
+				rest[k] = v
+			}
+		}
+		decodeJSON(rest, &raw)
+		flt := &Filter{Key: key, ResourceGroupID: raw.ResourceGroupID, Protect: raw.Protect, ID: raw.ID, Pos: at}
+		flt.Name, flt.Description, flt.Tags = b.common(f, p, "filter", key, raw.object)
+		if flt.ResourceGroupID == "" {
+			flt.ResourceGroupID = b.st.ResourceGroupID
+		}
+		flt.Ingress = b.rules(f, ptr(p, cloud.Ingress), cloud.Ingress, obj[cloud.Ingress])
+		flt.Egress = b.rules(f, ptr(p, cloud.Egress), cloud.Egress, obj[cloud.Egress])
+		b.st.Filters = append(b.st.Filters, flt)
+	}
+}
+
+// onlyRulesTainted reports whether the schema errors inside the filter at p
+// are all inside its rules, so its other fields can still be checked.
+func (b *builder) onlyRulesTainted(f *file, p string) bool {
+	for bad := range f.bad {
+		if bad == p || strings.HasPrefix(bad, p+"/") &&
+			!strings.HasPrefix(bad, p+"/ingress/") && !strings.HasPrefix(bad, p+"/egress/") {
+			return false
+		}
+	}
+	return true
+}
+
+type rawRule struct {
+	Priority             int    `json:"priority"`
+	Action               string `json:"action"`
+	Protocol             string `json:"protocol"`
+	IPVersion            string `json:"ipVersion"`
+	SourceCidrBlock      string `json:"sourceCidrBlock"`
+	DestinationCidrBlock string `json:"destinationCidrBlock"`
+	SourcePortRange      any    `json:"sourcePortRange"`
+	DestinationPortRange any    `json:"destinationPortRange"`
+}
+
+// rules checks the rules of one direction and returns them canonical,
+// sorted by priority.
+func (b *builder) rules(f *file, p, dir string, v any) []Rule {
+	list, _ := v.([]any)
+	var out []Rule
+	prio := map[int]Pos{}
+	for i, item := range list {
+		rp := ptr(p, i)
+		if f.tainted(rp) {
+			continue
+		}
+		var raw rawRule
+		decodeJSON(item, &raw)
+		at := f.pos(rp)
+		if first, dup := prio[raw.Priority]; dup {
+			b.d.add(f.pos(ptr(rp, "priority")), fmt.Sprintf("give each %s rule of the filter its own priority from 1 to 10", dir),
+				"%s: priority %d is already used by the %s rule at line %d", display(rp), raw.Priority, dir, first.Line)
+		} else {
+			prio[raw.Priority] = at
+		}
+		r := cloud.Rule{Direction: dir, Priority: raw.Priority, Action: raw.Action, Protocol: raw.Protocol,
+			IPVersion: raw.IPVersion, SourceCIDR: raw.SourceCidrBlock, DestCIDR: raw.DestinationCidrBlock}
+		if r.IPVersion == "" {
+			r.IPVersion = cloud.IPv4
+		}
+		ok := true
+		for _, c := range []struct {
+			field string
+			val   string
+		}{{"sourceCidrBlock", r.SourceCIDR}, {"destinationCidrBlock", r.DestCIDR}} {
+			if c.val == "" {
+				continue
+			}
+			if _, err := cloud.ParseCIDR(c.val, r.IPVersion, true); err != nil {
+				b.d.add(f.pos(ptr(rp, c.field)), cidrHint(c.val, r.IPVersion), "%s: %v", display(ptr(rp, c.field)), err)
+				ok = false
+			}
+		}
+		for _, c := range []struct {
+			field string
+			val   any
+			out   *string
+		}{{"sourcePortRange", raw.SourcePortRange, &r.SourcePort}, {"destinationPortRange", raw.DestinationPortRange, &r.DestPort}} {
+			if c.val == nil {
+				continue
+			}
+			fp := ptr(rp, c.field)
+			if !cloud.HasPorts(r.Protocol) {
+				b.d.add(f.pos(fp), fmt.Sprintf("remove %s: %s rules match all ports; use protocol TCP or UDP to match ports", c.field, r.Protocol),
+					"%s: a %s rule has no ports", display(fp), r.Protocol)
+				ok = false
+				continue
+			}
+			s := fmt.Sprint(c.val)
+			if _, err := cloud.ParsePortRange(s); err != nil {
+				b.d.add(f.pos(fp), "write a port (443), a range start/end with 1 <= start <= end <= 65535 (8000/8080), or any",
+					"%s: %v", display(fp), err)
+				ok = false
+				continue
+			}
+			*c.out = s
+		}
+		if !ok {
+			continue
+		}
+		cr, err := cloud.CanonicalRule(r, true)
+		if err != nil {
+			b.d.add(at, "", "%s: %v", display(rp), err)
+			continue
+		}
+		out = append(out, Rule{Rule: cr, Pos: at})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
+	return out
+}
+
+// cidrHint says how to fix a CIDR that cloud.ParseCIDR refused.
+func cidrHint(s, ipVersion string) string {
+	pfx, err := netip.ParsePrefix(strings.TrimSpace(s))
+	switch {
+	case err != nil:
+		return "write an address and prefix length, such as 10.0.0.0/8 or 2001:db8::/32"
+	case pfx.Addr().Is4() != (ipVersion != cloud.IPv6) || pfx.Addr().Is4In6():
+		other := cloud.IPv6
+		if ipVersion == cloud.IPv6 {
+			other = cloud.IPv4
+		}
+		return fmt.Sprintf("write an %s block, or set ipVersion: %s on the rule", ipVersion, other)
+	}
+	return fmt.Sprintf("write %s: the address must be the first of its block", pfx.Masked())
+}
+
+type rawSession struct {
+	object
+	Filter string `json:"filter"`
+	Target struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+	} `json:"target"`
+	Sources          []string `json:"sources"`
+	Priority         int      `json:"priority"`
+	Enabled          *bool    `json:"enabled"`
+	PacketLength     int      `json:"packetLength"`
+	VirtualNetworkID *int     `json:"virtualNetworkId"`
+}
+
+// sessionsOf builds the sessions of f; their filter references are checked
+// once every file's filters are known.
+func (b *builder) sessionsOf(f *file) {
+	m, _ := f.value["sessions"].(map[string]any)
+	for _, key := range sortedKeys(m) {
+		p := ptr("/sessions", key)
+		at := f.keyPos(p)
+		if first, dup := b.sessions[key]; dup {
+			b.d.add(at, "rename one of them; keys are unique within a stack",
+				"session %s is already defined at %s", key, first)
+			continue
+		}
+		b.sessions[key] = at
+		if f.tainted(p) {
+			continue
+		}
+		var raw rawSession
+		decodeJSON(m[key], &raw)
+		s := &Session{
+			Key: key, TargetType: raw.Target.Type, TargetID: raw.Target.ID,
+			Priority: raw.Priority, Enabled: true, PacketLength: cloud.DefaultPacketLength,
+			VNI: raw.VirtualNetworkID, ResourceGroupID: raw.ResourceGroupID, Protect: raw.Protect,
+			ID: raw.ID, Pos: at,
+		}
+		s.Name, s.Description, s.Tags = b.common(f, p, "session", key, raw.object)
+		if s.ResourceGroupID == "" {
+			s.ResourceGroupID = b.st.ResourceGroupID
+		}
+		if raw.Enabled != nil {
+			s.Enabled = *raw.Enabled
+		}
+		if raw.PacketLength != 0 {
+			s.PacketLength = raw.PacketLength
+		}
+		if strings.HasPrefix(raw.Filter, "tmf-") {
+			s.FilterID = raw.Filter
+		} else {
+			s.Filter = raw.Filter
+		}
+		b.sources(f, p, s, raw.Sources)
+		b.target(f, p, s)
+		b.st.Sessions = append(b.st.Sessions, s)
+		b.refs = append(b.refs, sessionRef{s: s, f: f, p: p})
+	}
+}
+
+func (b *builder) sources(f *file, p string, s *Session, srcs []string) {
+	sp := ptr(p, "sources")
+	seen := map[string]int{}
+	for i, src := range srcs {
+		if j, dup := seen[src]; dup {
+			b.d.add(f.pos(ptr(sp, i)), "remove the duplicate",
+				"%s: source %s is already listed at line %d", display(sp), src, f.pos(ptr(sp, j)).Line)
+			continue
+		}
+		seen[src] = i
+		s.Sources = append(s.Sources, src)
+	}
+	if n, max := len(srcs), b.st.Limits.SourcesPerSession; n > max {
+		b.d.add(f.pos(sp), fmt.Sprintf("split the sources over several sessions, or raise limits.sourcesPerSession if your account allows more"),
+			"session %s has %d sources; limits.sourcesPerSession is %d", s.Key, n, max)
+	}
+	sort.Strings(s.Sources)
+}
+
+func (b *builder) target(f *file, p string, s *Session) {
+	tp := ptr(p, "target", "id")
+	want := "eni-"
+	if s.TargetType == cloud.TargetSLB {
+		want = "lb-"
+	}
+	if !strings.HasPrefix(s.TargetID, want) {
+		b.d.add(f.pos(tp), fmt.Sprintf("a %s target has an ID starting with %s; fix the ID or target.type", s.TargetType, want),
+			"%s: %s is not a %s ID", display(tp), s.TargetID, s.TargetType)
+	}
+	for _, src := range s.Sources {
+		if src == s.TargetID {
+			b.d.add(f.pos(tp), "mirror to a collector ENI that is not one of the sources",
+				"%s: the target %s is also a source of the session", display(tp), src)
+		}
+	}
+}
+
+func (b *builder) checkRef(r sessionRef) {
+	if r.s.Filter == "" {
+		return
+	}
+	if _, ok := b.filters[r.s.Filter]; ok {
+		return
+	}
+	hint := fmt.Sprintf("define filters.%s in a file of stack %s, or give the tmf- ID of a filter managed elsewhere", r.s.Filter, b.st.Name)
+	if c := closest(r.s.Filter, sortedKeys(b.filters)); c != "" {
+		hint = fmt.Sprintf("did you mean %s? filters of stack %s: %s", c, b.st.Name, strings.Join(sortedKeys(b.filters), ", "))
+	}
+	fp := ptr(r.p, "filter")
+	b.d.add(r.f.pos(fp), hint, "%s: filter %s is not defined in stack %s", display(fp), r.s.Filter, b.st.Name)
+}
+
+// movesOf reads moved and previousStacks of f.
+func (b *builder) movesOf(f *file) {
+	if !f.tainted("/moved") {
+		list, _ := f.value["moved"].([]any)
+		for i, item := range list {
+			var m Move
+			decodeJSON(item, &m)
+			mp := ptr("/moved", i)
+			m.Pos = f.pos(mp)
+			fromKind, _, _ := strings.Cut(m.From, ".")
+			toKind, _, _ := strings.Cut(m.To, ".")
+			switch {
+			case fromKind != toKind:
+				b.d.add(f.pos(ptr(mp, "to")), "a move keeps the kind: filter.a to filter.b or session.a to session.b",
+					"moved[%d]: %s cannot move to %s", i, m.From, m.To)
+			case m.From == m.To:
+				b.d.add(f.pos(ptr(mp, "to")), "remove the entry", "moved[%d]: %s moves to itself", i, m.From)
+			}
+			for _, o := range b.st.Moved {
+				if o.From == m.From {
+					b.d.add(f.pos(ptr(mp, "from")), "keep one move per address", "moved[%d]: %s is already moved at %s", i, m.From, o.Pos)
+				} else if o.To == m.To {
+					b.d.add(f.pos(ptr(mp, "to")), "keep one move per address", "moved[%d]: %s is already the target of the move at %s", i, m.To, o.Pos)
+				}
+			}
+			b.st.Moved = append(b.st.Moved, m)
+		}
+	}
+	if !f.tainted("/previousStacks") {
+		list, _ := f.value["previousStacks"].([]any)
+		for i, item := range list {
+			name, _ := item.(string)
+			if name == b.st.Name {
+				b.d.add(f.pos(ptr("/previousStacks", i)), "remove it; list only former names of the stack",
+					"previousStacks[%d]: %s is this stack's own name", i, name)
+				continue
+			}
+			if !contains(b.st.PreviousStacks, name) {
+				b.st.PreviousStacks = append(b.st.PreviousStacks, name)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRegions checks what is unique per account and region across all
+// stacks given: session priorities, adopted IDs, and sessions per source.
+func checkRegions(stacks []*builder, d *diags) {
+	type owner struct {
+		what string
+		pos  Pos
+	}
+	type regionKey struct{ region, key string }
+	var refs []sessionRef
+	stackOf := map[*Session]*builder{}
+	for _, b := range stacks {
+		for _, r := range b.refs {
+			refs = append(refs, r)
+			stackOf[r.s] = b
+		}
+	}
+	// Earlier positions own a value, so the later duplicate is reported.
+	sort.Slice(refs, func(i, j int) bool { return posLess(refs[i].s.Pos, refs[j].s.Pos) })
+	prio := map[regionKey]owner{}
+	perSource := map[regionKey]int{}
+	for _, r := range refs {
+		b := stackOf[r.s]
+		who := fmt.Sprintf("session %s of stack %s", r.s.Key, b.st.Name)
+		k := regionKey{b.st.Region, strconv.Itoa(r.s.Priority)}
+		if o, dup := prio[k]; dup {
+			pp := ptr(r.p, "priority")
+			d.add(r.f.pos(pp), "session priorities are unique per account and region; pick a free one",
+				"%s: priority %d is already used by %s at %s", display(pp), r.s.Priority, o.what, o.pos)
+		} else {
+			prio[k] = owner{who, r.f.pos(ptr(r.p, "priority"))}
+		}
+		for _, src := range r.s.Sources {
+			perSource[regionKey{b.st.Region, src}]++
+		}
+	}
+	ids := map[regionKey]owner{}
+	for _, b := range stacks {
+		for _, f := range b.st.Filters {
+			if f.ID == "" {
+				continue
+			}
+			k := regionKey{b.st.Region, f.ID}
+			if o, dup := ids[k]; dup {
+				d.add(f.Pos, "adopt each filter once", "filter %s: %s is already adopted by %s at %s", f.Key, f.ID, o.what, o.pos)
+			} else {
+				ids[k] = owner{fmt.Sprintf("filter %s of stack %s", f.Key, b.st.Name), f.Pos}
+			}
+		}
+	}
+	for _, r := range refs {
+		b := stackOf[r.s]
+		if r.s.ID != "" {
+			k := regionKey{b.st.Region, r.s.ID}
+			if o, dup := ids[k]; dup {
+				d.add(r.s.Pos, "adopt each session once", "session %s: %s is already adopted by %s at %s", r.s.Key, r.s.ID, o.what, o.pos)
+			} else {
+				ids[k] = owner{fmt.Sprintf("session %s of stack %s", r.s.Key, b.st.Name), r.s.Pos}
+			}
+		}
+		max := b.st.Limits.SessionsPerSource
+		if max == 0 {
+			continue
+		}
+		srcs, _ := r.f.value["sessions"].(map[string]any)[r.s.Key].(map[string]any)["sources"].([]any)
+		for i, src := range srcs {
+			if n := perSource[regionKey{b.st.Region, src.(string)}]; n > max {
+				sp := ptr(r.p, "sources", i)
+				d.add(r.f.pos(sp), "mirror this source in fewer sessions, or raise limits.sessionsPerSource if your account allows more",
+					"%s: source %s is in %d sessions of region %s; limits.sessionsPerSource is %d", display(sp), src, n, b.st.Region, max)
+			}
+		}
+	}
+}
+
+func posLess(a, b Pos) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	if a.Line != b.Line {
+		return a.Line < b.Line
+	}
+	return a.Col < b.Col
+}

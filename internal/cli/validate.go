@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tmsync/tmsync/internal/spec"
+)
+
+// validateOptions are the flags of tmsync validate.
+type validateOptions struct {
+	paths  []string
+	format string
+}
+
+func (o validateOptions) check() error {
+	if len(o.paths) == 0 {
+		return withHint(errors.New("no spec given"), "pass spec files or directories: tmsync validate -f examples/")
+	}
+	if o.format != "text" && o.format != "json" {
+		return withHint(fmt.Errorf("unknown --format %q", o.format), "use --format text or --format json")
+	}
+	return nil
+}
+
+func init() {
+	commands = append(commands, &ucli.Command{
+		Name:      "validate",
+		Usage:     "check spec files; talks to no cloud",
+		ArgsUsage: "[PATH...]",
+		Description: `Loads every spec file and directory given (directories are searched
+   recursively for *.yaml and *.yml), checks them against the schema and the
+   API's rules, and reports every problem at once as file:line:col with a hint.
+
+Examples:
+   tmsync validate -f examples/
+   tmsync validate -f stack.yaml -f filters.yaml -f sessions.yaml
+   tmsync validate -f specs/ --format json
+
+` + exitCodesHelp,
+		Flags: []ucli.Flag{
+			specFlag(),
+			&ucli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
+		},
+		Action: func(c *ucli.Context) error {
+			opts := validateOptions{
+				paths:  append(c.StringSlice("file"), c.Args().Slice()...),
+				format: c.String("format"),
+			}
+			if err := opts.check(); err != nil {
+				return err
+			}
+			return runValidate(opts, c.App.Writer, c.App.ErrWriter)
+		},
+	})
+}
+
+// specFlag is the -f flag of every command that reads a spec.
+func specFlag() ucli.Flag {
+	return &ucli.StringSliceFlag{
+		Name:    "file",
+		Aliases: []string{"f"},
+		Usage:   "spec `PATH`: a file or a directory (repeatable)",
+	}
+}
+
+// loadStacks loads the spec for commands other than validate: an invalid
+// spec becomes one error listing every diagnostic (errors.As finds the
+// spec.Diagnostics inside).
+func loadStacks(paths []string) ([]*spec.Stack, error) {
+	if len(paths) == 0 {
+		return nil, withHint(errors.New("no spec given"), "pass spec files or directories with -f PATH")
+	}
+	stacks, err := spec.Load(paths)
+	var ds spec.Diagnostics
+	if errors.As(err, &ds) {
+		return nil, withHint(fmt.Errorf("invalid spec (%s):\n%w", problems(len(ds)), ds),
+			"run tmsync validate -f ... to see the problems alone")
+	}
+	return stacks, err
+}
+
+func problems(n int) string {
+	if n == 1 {
+		return "1 problem"
+	}
+	return fmt.Sprintf("%d problems", n)
+}
+
+// A stackSummary is one valid stack in validate's output.
+type stackSummary struct {
+	Stack    string   `json:"stack"`
+	Region   string   `json:"region"`
+	Files    []string `json:"files"`
+	Filters  int      `json:"filters"`
+	Rules    int      `json:"rules"`
+	Sessions int      `json:"sessions"`
+}
+
+type jsonDiagnostic struct {
+	File    string `json:"file"`
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"`
+}
+
+type validateResult struct {
+	Valid       bool             `json:"valid"`
+	Stacks      []stackSummary   `json:"stacks"`
+	Diagnostics []jsonDiagnostic `json:"diagnostics"`
+}
+
+func runValidate(opts validateOptions, stdout, stderr io.Writer) error {
+	stacks, err := spec.Load(opts.paths)
+	var ds spec.Diagnostics
+	if err != nil && !errors.As(err, &ds) {
+		return err
+	}
+	res := validateResult{Valid: err == nil, Stacks: []stackSummary{}, Diagnostics: []jsonDiagnostic{}}
+	for _, st := range stacks {
+		s := stackSummary{Stack: st.Name, Region: st.Region, Files: st.Files, Filters: len(st.Filters), Sessions: len(st.Sessions)}
+		for _, f := range st.Filters {
+			s.Rules += len(f.Ingress) + len(f.Egress)
+		}
+		res.Stacks = append(res.Stacks, s)
+	}
+	for _, d := range ds {
+		res.Diagnostics = append(res.Diagnostics, jsonDiagnostic{
+			File: d.Pos.File, Line: d.Pos.Line, Col: d.Pos.Col, Message: d.Message, Hint: d.Hint})
+	}
+
+	if opts.format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			return err
+		}
+	} else {
+		for _, d := range ds {
+			fmt.Fprintln(stderr, d.String())
+			if d.Hint != "" {
+				fmt.Fprintf(stderr, "  hint: %s\n", d.Hint)
+			}
+		}
+		for _, s := range res.Stacks {
+			fmt.Fprintf(stdout, "ok: stack %s (%s): %s, %s, %s\n", s.Stack, s.Region,
+				plural(s.Filters, "filter"), plural(s.Rules, "rule"), plural(s.Sessions, "session"))
+		}
+		if len(ds) > 0 {
+			fmt.Fprintf(stderr, "tmsync: error: invalid spec (%s)\n", problems(len(ds)))
+		}
+	}
+	if len(ds) > 0 {
+		return silentError{fmt.Errorf("invalid spec (%s)", problems(len(ds)))}
+	}
+	return nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

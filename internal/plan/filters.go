@@ -232,6 +232,11 @@ func (pl *planner) planFilter(d *spec.Filter) {
 			pl.swapFilter(d, &l, addr, reasons)
 			return
 		}
+		if !pl.opts.AllowGap {
+			pl.problem(addr, d.Pos, "free a priority (at most 9 rules in that direction), or pass --allow-gap to delete and recreate a rule",
+				"the new rule order needs a free priority and none is free; the filter cannot be swapped for a new one because it is protected or used by a session this stack does not manage")
+			return
+		}
 		for _, dir := range directions {
 			diffs[dir] = diffRules(dir, specRules(d, dir), l.Rules(dir), true)
 		}

@@ -1,0 +1,483 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/spec"
+)
+
+const testStack = "web"
+
+func rl(prio int, proto, dst string) spec.Rule {
+	r, err := cloud.CanonicalRule(cloud.Rule{Direction: cloud.Ingress, Priority: prio, Action: "accept",
+		Protocol: proto, DestCIDR: dst, DestPort: portFor(proto)}, true)
+	if err != nil {
+		panic(err)
+	}
+	return spec.Rule{Rule: r}
+}
+
+func portFor(proto string) string {
+	if cloud.HasPorts(proto) {
+		return "443"
+	}
+	return ""
+}
+
+// rules returns n distinct ingress rules with priorities prios[i].
+func rules(prios ...int) []spec.Rule {
+	var out []spec.Rule
+	for i, p := range prios {
+		out = append(out, rl(p, "TCP", fmt.Sprintf("10.0.%d.0/24", i)))
+	}
+	return out
+}
+
+func filt(key string, ingress ...spec.Rule) *spec.Filter {
+	return &spec.Filter{Key: key, Name: key, Ingress: ingress}
+}
+
+func sess(key, filter string, prio int, sources ...string) *spec.Session {
+	return &spec.Session{Key: key, Name: key, Filter: filter, TargetType: cloud.TargetENI, TargetID: "eni-target",
+		Sources: sources, Priority: prio, Enabled: true, PacketLength: 1500}
+}
+
+func stk(fs []*spec.Filter, ss ...*spec.Session) *spec.Stack {
+	return &spec.Stack{Name: testStack, Region: "cn-hangzhou", Filters: fs, Sessions: ss,
+		Service: &spec.Service{Enabled: true}, Limits: spec.Limits{SourcesPerSession: 10}}
+}
+
+func emptySnap() *cloud.Snapshot { return &cloud.Snapshot{Region: "cn-hangzhou", ServiceEnabled: true} }
+
+// applied returns the state after converging desired from empty.
+func applied(t *testing.T, desired *spec.Stack) *cloud.Snapshot {
+	t.Helper()
+	_, s := converge(t, desired, emptySnap(), Options{})
+	return s
+}
+
+func ops(p *Plan) []string {
+	var out []string
+	for _, s := range p.Steps {
+		out = append(out, s.ID)
+	}
+	return out
+}
+
+func TestCreateFromEmpty(t *testing.T) {
+	desired := stk([]*spec.Filter{filt("web", rules(1, 2)...)}, sess("ids", "web", 5, "eni-a", "eni-b"))
+	closed := emptySnap()
+	closed.ServiceEnabled = false
+	p, after := converge(t, desired, closed, Options{})
+	want := []string{
+		"service.cn-hangzhou/open/1",
+		"filter.web/create/1",
+		"session.ids/create/1",
+	}
+	if diff := cmp.Diff(want, ops(p)); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(Summary{Add: 5}, p.Summary); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	f := after.Filters[0]
+	if f.Tags[cloud.TagStack] != testStack || f.Tags[cloud.TagKey] != "web" || f.Tags[cloud.TagApplied] == "" {
+		t.Errorf("filter tags = %v, want ownership tags in the create", f.Tags)
+	}
+	for _, s := range p.Steps {
+		if s.ClientToken == "" || !strings.HasPrefix(s.ClientToken, "tm1-") || len(s.ClientToken) != 40 {
+			t.Errorf("step %s token %q, want tm1- and 40 characters", s.ID, s.ClientToken)
+		}
+	}
+	if got := p.Step("session.ids/create/1").DependsOn; !contains(got, "filter.web/create/1") {
+		t.Errorf("session create depends on %v, want the filter create", got)
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func TestTokensAreDeterministic(t *testing.T) {
+	desired := stk([]*spec.Filter{filt("web", rules(1)...)}, sess("ids", "web", 5, "eni-a"))
+	a, err := Compute(desired, emptySnap(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Compute(desired, emptySnap(), Options{})
+	if diff := cmp.Diff(a, b); diff != "" {
+		t.Errorf("two plans of one spec and view differ:\n%s", diff)
+	}
+	other := stk([]*spec.Filter{filt("web", rules(2)...)}, sess("ids", "web", 5, "eni-a"))
+	c, _ := Compute(other, emptySnap(), Options{})
+	if c.Steps[0].ClientToken == a.Steps[0].ClientToken {
+		t.Errorf("a different spec gave the same token %s", a.Steps[0].ClientToken)
+	}
+}
+
+func TestRuleReorders(t *testing.T) {
+	cases := map[string]struct {
+		reason   string
+		before   []spec.Rule
+		after    []spec.Rule
+		wantOps  int // update-rule steps
+		wantSwap bool
+	}{
+		"swap two": {
+			reason: "swapping two priorities moves through one free slot: 3 moves",
+			before: rules(1, 2), after: swapped(rules(1, 2), 0, 1), wantOps: 3,
+		},
+		"reverse nine": {
+			reason: "reversing 9 rules with one free priority: 8 displaced + 4 cycles",
+			before: rules(1, 2, 3, 4, 5, 6, 7, 8, 9),
+			after:  reversed(rules(1, 2, 3, 4, 5, 6, 7, 8, 9)), wantOps: 12,
+		},
+		"reverse ten": {
+			reason: "reversing 10 rules has no free priority: the filter is swapped",
+			before: rules(1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
+			after:  reversed(rules(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)), wantSwap: true,
+		},
+		"insert at top of full": {
+			reason: "a new rule at 1 with the rule at 10 leaving: delete, shift down through the freed slot, create",
+			before: rules(1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
+			after:  append([]spec.Rule{rl(1, "UDP", "192.168.0.0/16")}, shift(rules(1, 2, 3, 4, 5, 6, 7, 8, 9), 1)...),
+			wantOps: 9,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			live := applied(t, stk([]*spec.Filter{filt("web", tc.before...)}, sess("ids", "web", 5, "eni-a")))
+			p, _ := converge(t, stk([]*spec.Filter{filt("web", tc.after...)}, sess("ids", "web", 5, "eni-a")), live, Options{})
+			n, swap := 0, false
+			for _, s := range p.Steps {
+				if s.Op == OpUpdateRule {
+					n++
+				}
+				if s.Address == "filter.web" && s.Op == OpCreateFilter {
+					swap = true
+				}
+			}
+			if swap != tc.wantSwap {
+				t.Errorf("%s\nswap = %v, want %v; steps %v", tc.reason, swap, tc.wantSwap, ops(p))
+			}
+			if !tc.wantSwap && n != tc.wantOps {
+				t.Errorf("%s\nupdate-rule steps = %d, want %d; steps %v", tc.reason, n, tc.wantOps, ops(p))
+			}
+			if len(p.Gaps) > 0 {
+				t.Errorf("%s\nunexpected gaps %v", tc.reason, p.Gaps)
+			}
+		})
+	}
+}
+
+func swapped(rs []spec.Rule, i, j int) []spec.Rule {
+	out := append([]spec.Rule(nil), rs...)
+	out[i].Priority, out[j].Priority = out[j].Priority, out[i].Priority
+	return out
+}
+
+func reversed(rs []spec.Rule) []spec.Rule {
+	out := append([]spec.Rule(nil), rs...)
+	for i := range out {
+		out[i].Priority = rs[len(rs)-1-i].Priority
+	}
+	return out
+}
+
+func shift(rs []spec.Rule, by int) []spec.Rule {
+	out := append([]spec.Rule(nil), rs...)
+	for i := range out {
+		out[i].Priority += by
+	}
+	return out
+}
+
+func foreignSession(id, filterID string, prio int) cloud.Session {
+	return cloud.Session{ID: id, Name: "theirs", FilterID: filterID, TargetID: "eni-x", TargetType: cloud.TargetENI,
+		SourceIDs: []string{"eni-z"}, Priority: prio, PacketLength: 1500, Enabled: true, Status: cloud.StatusCreated}
+}
+
+func TestReverseTenWithForeignSession(t *testing.T) {
+	ten := rules(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+	live := applied(t, stk([]*spec.Filter{filt("web", ten...)}))
+	live.Sessions = append(live.Sessions, foreignSession("tms-foreign", live.Filters[0].ID, 900))
+	desired := stk([]*spec.Filter{filt("web", reversed(ten)...)})
+
+	_, err := Compute(desired, live, Options{})
+	var pe *Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("Compute err = %v, want a plan error naming the foreign session", err)
+	}
+	if !strings.Contains(err.Error(), "--allow-gap") {
+		t.Errorf("error %q does not say how to proceed (--allow-gap)", err)
+	}
+
+	p, after := converge(t, desired, live, Options{AllowGap: true})
+	if len(p.Gaps) == 0 {
+		t.Errorf("--allow-gap plan shows no gap")
+	}
+	if after.Session("tms-foreign").FilterID != live.Filters[0].ID {
+		t.Errorf("the foreign session was moved")
+	}
+}
+
+func TestSessions(t *testing.T) {
+	base := stk([]*spec.Filter{filt("web", rules(1)...)},
+		sess("a", "web", 10, "eni-1", "eni-2"), sess("b", "web", 20, "eni-3"))
+	cases := map[string]struct {
+		reason string
+		change func(s *spec.Stack)
+		want   []string // ops in order, without tags
+	}{
+		"swap priorities": {
+			reason: "two sessions swapping priorities go through a temporary one",
+			change: func(s *spec.Stack) { s.Sessions[0].Priority, s.Sessions[1].Priority = 20, 10 },
+			want:   []string{"session.a/update/1", "session.b/update/1", "session.a/update/2"},
+		},
+		"move a source": {
+			reason: "a source moves from a to b: added to b, removed from a",
+			change: func(s *spec.Stack) {
+				s.Sessions[0].Sources = []string{"eni-1"}
+				s.Sessions[1].Sources = []string{"eni-2", "eni-3"}
+			},
+			want: []string{"session.a/remove-sources/1", "session.b/add-sources/1"},
+		},
+		"every field": {
+			reason: "every updatable attribute in one call",
+			change: func(s *spec.Stack) {
+				x := s.Sessions[0]
+				x.Name, x.Description, x.TargetID, x.TargetType = "renamed", "new", "lb-1", cloud.TargetSLB
+				x.Priority, x.PacketLength, x.Enabled, x.VNI = 11, 9000, false, intp(42)
+			},
+			want: []string{"session.a/update/1"},
+		},
+		"new filter, old deleted": {
+			reason: "a session moves to a new filter; the old one is deleted after",
+			change: func(s *spec.Stack) {
+				s.Filters = []*spec.Filter{filt("web2", rules(3)...)}
+				s.Sessions[0].Filter, s.Sessions[1].Filter = "web2", "web2"
+			},
+			want: []string{"filter.web2/create/1", "session.a/update/1", "session.b/update/1", "filter.web/delete/1"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			live := applied(t, base)
+			desired := stk([]*spec.Filter{filt("web", rules(1)...)},
+				sess("a", "web", 10, "eni-1", "eni-2"), sess("b", "web", 20, "eni-3"))
+			tc.change(desired)
+			p, _ := converge(t, desired, live, Options{})
+			var got []string
+			for _, s := range p.Steps {
+				if s.Op != OpTag && s.Op != OpUntag {
+					got = append(got, s.ID)
+				}
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestPriorityHeldByForeignSession(t *testing.T) {
+	live := emptySnap()
+	live.Filters = []cloud.Filter{{ID: "tmf-theirs", Name: "theirs"}}
+	live.Sessions = []cloud.Session{foreignSession("tms-theirs", "tmf-theirs", 5)}
+	_, err := Compute(stk([]*spec.Filter{filt("web", rules(1)...)}, sess("a", "web", 5, "eni-1")), live, Options{})
+	if err == nil || !strings.Contains(err.Error(), "tms-theirs") {
+		t.Fatalf("err = %v, want an error naming the holder tms-theirs", err)
+	}
+}
+
+func TestAdoption(t *testing.T) {
+	live := emptySnap()
+	live.Filters = []cloud.Filter{{ID: "tmf-old", Name: "hand-made", Ingress: []cloud.Rule{
+		{ID: "tmr-1", Direction: cloud.Ingress, Priority: 1, Action: "accept", Protocol: "TCP", IPVersion: "IPv4",
+			SourceCIDR: "0.0.0.0/0", DestCIDR: "10.0.0.0/24", SourcePort: "-1/-1", DestPort: "443/443"}}}}
+	f := filt("web", rules(1)...)
+	f.ID, f.Name = "tmf-old", "hand-made"
+	desired := stk([]*spec.Filter{f})
+
+	if _, err := Compute(desired, live, Options{}); err == nil || !strings.Contains(err.Error(), "--adopt") {
+		t.Fatalf("without --adopt: err = %v, want a hint to pass --adopt", err)
+	}
+	p, after := converge(t, desired, live, Options{Adopt: true})
+	if len(p.Changes) != 1 || !p.Changes[0].HasReason(ReasonAdopt) || p.Changes[0].Action != Update {
+		t.Fatalf("changes = %+v, want one update labelled adopt", p.Changes)
+	}
+	for _, s := range p.Steps {
+		if s.Op != OpTag {
+			t.Errorf("adoption of an equal filter should only tag, got step %s", s.ID)
+		}
+	}
+	if after.Filters[0].ID != "tmf-old" || len(after.Filters) != 1 {
+		t.Errorf("adoption replaced the filter: %+v", after.Filters)
+	}
+	// A name match without id is only reported.
+	f2 := filt("web", rules(1)...)
+	f2.Name = "hand-made"
+	p2, err := Compute(stk([]*spec.Filter{f2}), live, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p2.Notes) == 0 || !strings.Contains(p2.Notes[0], "tmf-old") {
+		t.Errorf("notes = %v, want the name match reported", p2.Notes)
+	}
+}
+
+func TestDriftAndSpecLabels(t *testing.T) {
+	desired := stk([]*spec.Filter{filt("web", rules(1)...)}, sess("a", "web", 10, "eni-1"))
+	cases := map[string]struct {
+		reason string
+		drift  func(s *cloud.Snapshot)
+		spec   func(s *spec.Stack)
+		want   Reason
+	}{
+		"filter name in console":   {reason: "name changed outside", drift: func(s *cloud.Snapshot) { s.Filters[0].Name = "x" }, want: ReasonDrift},
+		"filter name in spec":      {reason: "name changed in spec", spec: func(s *spec.Stack) { s.Filters[0].Name = "x" }, want: ReasonSpec},
+		"rule in console":          {reason: "rule action changed outside", drift: func(s *cloud.Snapshot) { s.Filters[0].Ingress[0].Action = "drop" }, want: ReasonDrift},
+		"session packet length":    {reason: "changed outside", drift: func(s *cloud.Snapshot) { s.Sessions[0].PacketLength = 9000 }, want: ReasonDrift},
+		"session enabled in spec":  {reason: "changed in spec", spec: func(s *spec.Stack) { s.Sessions[0].Enabled = false }, want: ReasonSpec},
+		"session sources console":  {reason: "source added outside", drift: func(s *cloud.Snapshot) { s.Sessions[0].SourceIDs = append(s.Sessions[0].SourceIDs, "eni-9") }, want: ReasonDrift},
+		"session tag in console":   {reason: "user tag added outside", drift: func(s *cloud.Snapshot) { s.Sessions[0].Tags["team"] = "x" }, want: ReasonDrift},
+		"session priority in spec": {reason: "priority changed in spec", spec: func(s *spec.Stack) { s.Sessions[0].Priority = 11 }, want: ReasonSpec},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			live := applied(t, desired)
+			want := stk([]*spec.Filter{filt("web", rules(1)...)}, sess("a", "web", 10, "eni-1"))
+			if tc.drift != nil {
+				tc.drift(live)
+			}
+			if tc.spec != nil {
+				tc.spec(want)
+			}
+			p, _ := converge(t, want, live, Options{})
+			if len(p.Changes) == 0 {
+				t.Fatalf("%s: no changes", tc.reason)
+			}
+			for _, c := range p.Changes {
+				if !c.HasReason(tc.want) || len(c.Reasons) != 1 {
+					t.Errorf("%s: change %s reasons %v, want only %s", tc.reason, c.Address, c.Reasons, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestFriendlyFormsPlanNothing(t *testing.T) {
+	// A rule written with friendly forms, applied, reads back as the API
+	// reports it: -1/-1 ports on ALL, 1/65535 on TCP.
+	desired := stk([]*spec.Filter{filt("web", rl(1, "ALL", ""), rl(2, "ICMP", "10.0.0.0/8"))})
+	live := applied(t, desired)
+	for i := range live.Filters[0].Ingress {
+		live.Filters[0].Ingress[i].SourcePort, live.Filters[0].Ingress[i].DestPort = "-1/-1", "-1/-1"
+	}
+	p, err := Compute(desired, live, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Empty() {
+		t.Errorf("plan after apply = %v, want none", ops(p))
+	}
+}
+
+func TestDuplicatesByKey(t *testing.T) {
+	desired := stk([]*spec.Filter{filt("web", rules(1)...)}, sess("a", "web", 10, "eni-1"))
+	live := applied(t, desired)
+	dup := live.Filters[0]
+	dup.ID = "tmf-dup"
+	dup.Ingress = nil // a worse match
+	live.Filters = append(live.Filters, dup)
+	p, after := converge(t, desired, live, Options{})
+	if got := countOwned(after, testStack); got["filter.web"] != 1 {
+		t.Errorf("owned per key = %v, want one filter.web", got)
+	}
+	if after.Filter("tmf-dup") != nil {
+		t.Errorf("kept the duplicate with fewer matching rules; steps %v", ops(p))
+	}
+}
+
+func TestSafetyRails(t *testing.T) {
+	desired := stk([]*spec.Filter{filt("web", rules(1)...), filt("dns", rules(1)...)})
+	live := applied(t, desired)
+	if _, err := Compute(stk(nil), live, Options{}); err == nil || !strings.Contains(err.Error(), "every object") {
+		t.Errorf("deleting everything: err = %v, want refusal", err)
+	}
+	if _, err := Compute(stk(nil), live, Options{AllowDestroy: true}); err != nil {
+		t.Errorf("with --allow-destroy: %v", err)
+	}
+	one := stk([]*spec.Filter{filt("web", rules(1)...)})
+	one.Filters = append(one.Filters, filt("other", rules(1)...))
+	if _, err := Compute(stk([]*spec.Filter{filt("other", rules(1)...)}), live, Options{MaxDestroy: 1}); err == nil {
+		t.Errorf("deleting 2 with --max-destroy 1: want refusal")
+	}
+	protected := stk([]*spec.Filter{filt("web", rules(1)...), filt("dns", rules(1)...)})
+	protected.Filters[0].Protect = true
+	if _, err := Compute(protected, live, Options{Destroy: true}); err == nil || !strings.Contains(err.Error(), "protect") {
+		t.Errorf("destroy of a protected filter: err = %v, want refusal", err)
+	}
+}
+
+func TestServiceClosedWithoutBlock(t *testing.T) {
+	s := stk([]*spec.Filter{filt("web", rules(1)...)})
+	s.Service = nil
+	closed := emptySnap()
+	closed.ServiceEnabled = false
+	_, err := Compute(s, closed, Options{})
+	var pe *Error
+	if !errors.As(err, &pe) || !strings.Contains(pe.Problems[0].Hint, "service") {
+		t.Fatalf("err = %v, want a problem with a hint about the service block", err)
+	}
+}
+
+// TestRandomPermutations checks, over random rule permutations and free slot
+// counts, that no step order ever puts two rules on one priority or loses a
+// rule, and that the result converges.
+func TestRandomPermutations(t *testing.T) {
+	seed := int64(20261127)
+	rng := rand.New(rand.NewSource(seed))
+	for round := 0; round < 300; round++ {
+		n := 1 + rng.Intn(10)
+		prios := rng.Perm(10)[:n]
+		before := make([]int, n)
+		for i, p := range prios {
+			before[i] = p + 1
+		}
+		after := rng.Perm(10)[:n]
+		base := rules(before...)
+		want := append([]spec.Rule(nil), base...)
+		for i := range want {
+			want[i].Priority = after[i] + 1
+		}
+		t.Run(fmt.Sprintf("seed%d-round%d", seed, round), func(t *testing.T) {
+			live := applied(t, stk([]*spec.Filter{filt("web", base...)}, sess("a", "web", 10, "eni-1")))
+			p, final := converge(t, stk([]*spec.Filter{filt("web", want...)}, sess("a", "web", 10, "eni-1")), live, Options{})
+			if len(p.Gaps) > 0 {
+				t.Errorf("gap planned: %v", p.Gaps)
+			}
+			if n < 10 {
+				for _, s := range p.Steps {
+					if s.Op == OpDeleteRules || s.Op == OpCreateRules || s.Op == OpCreateFilter {
+						t.Errorf("pure permutation with a free slot used %s", s.ID)
+					}
+				}
+			}
+			if len(final.Filters) != 1 {
+				t.Errorf("filters after = %d", len(final.Filters))
+			}
+		})
+	}
+}

@@ -149,9 +149,9 @@ func TestRuleReorders(t *testing.T) {
 			after:  reversed(rules(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)), wantSwap: true,
 		},
 		"insert at top of full": {
-			reason: "a new rule at 1 with the rule at 10 leaving: delete, shift down through the freed slot, create",
-			before: rules(1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
-			after:  append([]spec.Rule{rl(1, "UDP", "192.168.0.0/16")}, shift(rules(1, 2, 3, 4, 5, 6, 7, 8, 9), 1)...),
+			reason:  "a new rule at 1 with the rule at 10 leaving: delete, shift down through the freed slot, create",
+			before:  rules(1, 2, 3, 4, 5, 6, 7, 8, 9, 10),
+			after:   append([]spec.Rule{rl(1, "UDP", "192.168.0.0/16")}, shift(rules(1, 2, 3, 4, 5, 6, 7, 8, 9), 1)...),
 			wantOps: 9,
 		},
 	}

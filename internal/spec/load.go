@@ -91,8 +91,10 @@ type sessionRef struct {
 func buildStacks(files []*file, d *diags) []*builder {
 	byName := map[string]*builder{}
 	for _, f := range files {
+		// A name the schema refused still groups the file, so the rest of
+		// it gets checked in the same run.
 		name, ok := f.value["stack"].(string)
-		if !ok || f.tainted("/stack") {
+		if !ok {
 			continue
 		}
 		b := byName[name]

@@ -103,7 +103,7 @@ func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
 			if s := closest(k, allowed); s != "" {
 				hint = fmt.Sprintf("did you mean %s? allowed here: %s", s, strings.Join(allowed, ", "))
 			}
-			d.add(f.keyPos(ptr(inst, k)), hint, "%s: unknown field %q", display(inst), k)
+			d.add(f.keyPos(ptr(inst, k)), hint, "%sunknown field %q", lead(inst), k)
 		}
 		return
 	case "required":
@@ -112,7 +112,7 @@ func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
 		for _, r := range req {
 			k := r.(string)
 			if _, ok := obj[k]; !ok {
-				d.add(f.keyPos(inst), "add "+k+": to it", "%s: missing field %q", display(inst), k)
+				d.add(f.keyPos(inst), "add "+k+": to it", "%smissing field %q", lead(inst), k)
 			}
 		}
 		return
@@ -252,6 +252,14 @@ func parent(p string) string {
 		return p[:i]
 	}
 	return ""
+}
+
+// lead is the path of p followed by ": ", or nothing for the whole file.
+func lead(p string) string {
+	if p == "" {
+		return ""
+	}
+	return display(p) + ": "
 }
 
 // display turns a JSON pointer into the dotted path users read in YAML:

@@ -81,10 +81,11 @@ type fieldAt struct {
 }
 
 type sessionRef struct {
-	s      *Session
-	f      *file
-	p      string
-	limits Limits
+	s *Session
+	f *file
+	p string
+	// srcAt is where each source is written.
+	srcAt map[string]Pos
 }
 
 // buildStacks groups files by stack and builds each, sorted by name.
@@ -184,15 +185,16 @@ func (b *builder) stackFields(f *file) {
 		if reflect.DeepEqual(first.value, v) {
 			continue
 		}
-		what := "a different value"
+		hint := fmt.Sprintf("set %s the same in every file of stack %s, or in one file only", k, b.st.Name)
+		msg := fmt.Sprintf("%s differs from the value set at %s", k, first.pos)
 		if s, ok := first.value.(string); ok {
-			what = strconv.Quote(s)
+			msg = fmt.Sprintf("%s %q differs from %q set at %s", k, v, s, first.pos)
 		}
-		msg := fmt.Sprintf("%s differs from %s set at %s", k, what, first.pos)
 		if k == "region" {
-			msg = fmt.Sprintf("stack %s is in region %s at %s; one stack has one region", b.st.Name, what, first.pos)
+			msg += "; a stack lives in one region"
+			hint = fmt.Sprintf("use one region in every file of stack %s; for another region, use another stack name", b.st.Name)
 		}
-		b.d.add(f.keyPos("/"+k), fmt.Sprintf("set %s the same in every file of stack %s, or in one file only", k, b.st.Name), "%s", msg)
+		b.d.add(f.pos("/"+k), hint, "%s", msg)
 	}
 }
 
@@ -309,8 +311,8 @@ func (b *builder) common(f *file, p, kind, key string, o object) (name, desc str
 		if o.Tags != nil {
 			at = f.pos(ptr(p, "tags"))
 		}
-		b.d.add(at, fmt.Sprintf("remove tags here or among the stack's tags; tmsync adds 3 of its own to the API's 20"),
-			"%s %s has %d tags with the stack's tags; at most %d are allowed", kind, key, len(tags), MaxUserTags)
+		b.d.add(at, "remove tags here or among the stack's tags; tmsync adds 3 of its own to the API's 20",
+			"%s: %d tags with the stack's tags; at most %d are allowed", display(ptr(p, "tags")), len(tags), MaxUserTags)
 	}
 	return name, desc, tags
 }
@@ -327,24 +329,14 @@ func (b *builder) filtersOf(f *file) {
 			continue
 		}
 		b.filters[key] = at
-		if f.tainted(p) && !b.onlyRulesTainted(f, p) {
+		obj, ok := m[key].(map[string]any)
+		if !ok {
 			continue
 		}
-		var raw struct {
-			object
-			Ingress []any `json:"ingress"`
-			Egress  []any `json:"egress"`
-		}
-		obj, _ := m[key].(map[string]any)
-		rest := map[string]any{}
-		for k, v := range obj {
-			if k != "ingress" && k != "egress" {
-				rest[k] = v
-			}
-		}
-		decodeJSON(rest, &raw)
+		var raw object
+		decodeJSON(clean(f, p, obj, cloud.Ingress, cloud.Egress), &raw)
 		flt := &Filter{Key: key, ResourceGroupID: raw.ResourceGroupID, Protect: raw.Protect, ID: raw.ID, Pos: at}
-		flt.Name, flt.Description, flt.Tags = b.common(f, p, "filter", key, raw.object)
+		flt.Name, flt.Description, flt.Tags = b.common(f, p, "filter", key, raw)
 		if flt.ResourceGroupID == "" {
 			flt.ResourceGroupID = b.st.ResourceGroupID
 		}
@@ -354,16 +346,17 @@ func (b *builder) filtersOf(f *file) {
 	}
 }
 
-// onlyRulesTainted reports whether the schema errors inside the filter at p
-// are all inside its rules, so its other fields can still be checked.
-func (b *builder) onlyRulesTainted(f *file, p string) bool {
-	for bad := range f.bad {
-		if bad == p || strings.HasPrefix(bad, p+"/") &&
-			!strings.HasPrefix(bad, p+"/ingress/") && !strings.HasPrefix(bad, p+"/egress/") {
-			return false
+// clean returns the fields of the object at p that the schema accepted,
+// leaving out skip: a field with a schema error is reported once, by the
+// schema, and its object's other fields are still checked.
+func clean(f *file, p string, obj map[string]any, skip ...string) map[string]any {
+	out := map[string]any{}
+	for k, v := range obj {
+		if !contains(skip, k) && !f.tainted(ptr(p, k)) {
+			out[k] = v
 		}
 	}
-	return true
+	return out
 }
 
 type rawRule struct {
@@ -426,7 +419,7 @@ func (b *builder) rules(f *file, p, dir string, v any) []Rule {
 			fp := ptr(rp, c.field)
 			if !cloud.HasPorts(r.Protocol) {
 				b.d.add(f.pos(fp), fmt.Sprintf("remove %s: %s rules match all ports; use protocol TCP or UDP to match ports", c.field, r.Protocol),
-					"%s: a %s rule has no ports", display(fp), r.Protocol)
+					"%s: %s rules have no ports", display(fp), r.Protocol)
 				ok = false
 				continue
 			}
@@ -496,11 +489,12 @@ func (b *builder) sessionsOf(f *file) {
 			continue
 		}
 		b.sessions[key] = at
-		if f.tainted(p) {
+		obj, ok := m[key].(map[string]any)
+		if !ok {
 			continue
 		}
 		var raw rawSession
-		decodeJSON(m[key], &raw)
+		decodeJSON(clean(f, p, obj), &raw)
 		s := &Session{
 			Key: key, TargetType: raw.Target.Type, TargetID: raw.Target.ID,
 			Priority: raw.Priority, Enabled: true, PacketLength: cloud.DefaultPacketLength,
@@ -522,30 +516,32 @@ func (b *builder) sessionsOf(f *file) {
 		} else {
 			s.Filter = raw.Filter
 		}
-		b.sources(f, p, s, raw.Sources)
+		srcAt := b.sources(f, p, s, raw.Sources)
 		b.target(f, p, s)
 		b.st.Sessions = append(b.st.Sessions, s)
-		b.refs = append(b.refs, sessionRef{s: s, f: f, p: p})
+		b.refs = append(b.refs, sessionRef{s: s, f: f, p: p, srcAt: srcAt})
 	}
 }
 
-func (b *builder) sources(f *file, p string, s *Session, srcs []string) {
+func (b *builder) sources(f *file, p string, s *Session, srcs []string) map[string]Pos {
 	sp := ptr(p, "sources")
-	seen := map[string]int{}
+	seen := map[string]Pos{}
 	for i, src := range srcs {
-		if j, dup := seen[src]; dup {
-			b.d.add(f.pos(ptr(sp, i)), "remove the duplicate",
-				"%s: source %s is already listed at line %d", display(sp), src, f.pos(ptr(sp, j)).Line)
+		at := f.pos(ptr(sp, i))
+		if first, dup := seen[src]; dup {
+			b.d.add(at, "remove the duplicate",
+				"%s: source %s is already listed at %d:%d", display(sp), src, first.Line, first.Col)
 			continue
 		}
-		seen[src] = i
+		seen[src] = at
 		s.Sources = append(s.Sources, src)
 	}
 	if n, max := len(srcs), b.st.Limits.SourcesPerSession; n > max {
-		b.d.add(f.pos(sp), fmt.Sprintf("split the sources over several sessions, or raise limits.sourcesPerSession if your account allows more"),
-			"session %s has %d sources; limits.sourcesPerSession is %d", s.Key, n, max)
+		b.d.add(f.pos(sp), "split the sources over several sessions, or raise limits.sourcesPerSession if your account allows more",
+			"%s: %d sources, but limits.sourcesPerSession is %d", display(sp), n, max)
 	}
 	sort.Strings(s.Sources)
+	return seen
 }
 
 func (b *builder) target(f *file, p string, s *Session) {
@@ -554,9 +550,9 @@ func (b *builder) target(f *file, p string, s *Session) {
 	if s.TargetType == cloud.TargetSLB {
 		want = "lb-"
 	}
-	if !strings.HasPrefix(s.TargetID, want) {
-		b.d.add(f.pos(tp), fmt.Sprintf("a %s target has an ID starting with %s; fix the ID or target.type", s.TargetType, want),
-			"%s: %s is not a %s ID", display(tp), s.TargetID, s.TargetType)
+	if s.TargetID != "" && !strings.HasPrefix(s.TargetID, want) {
+		b.d.add(f.pos(tp), fmt.Sprintf("with target.type %s the ID starts with %s; fix the ID or target.type", s.TargetType, want),
+			"%s: %s does not fit target.type %s", display(tp), s.TargetID, s.TargetType)
 	}
 	for _, src := range s.Sources {
 		if src == s.TargetID {
@@ -583,12 +579,14 @@ func (b *builder) checkRef(r sessionRef) {
 
 // movesOf reads moved and previousStacks of f.
 func (b *builder) movesOf(f *file) {
-	if !f.tainted("/moved") {
-		list, _ := f.value["moved"].([]any)
+	if list, ok := f.value["moved"].([]any); ok {
 		for i, item := range list {
+			mp := ptr("/moved", i)
+			if f.tainted(mp) {
+				continue
+			}
 			var m Move
 			decodeJSON(item, &m)
-			mp := ptr("/moved", i)
 			m.Pos = f.pos(mp)
 			fromKind, _, _ := strings.Cut(m.From, ".")
 			toKind, _, _ := strings.Cut(m.To, ".")
@@ -609,10 +607,12 @@ func (b *builder) movesOf(f *file) {
 			b.st.Moved = append(b.st.Moved, m)
 		}
 	}
-	if !f.tainted("/previousStacks") {
-		list, _ := f.value["previousStacks"].([]any)
+	if list, ok := f.value["previousStacks"].([]any); ok {
 		for i, item := range list {
-			name, _ := item.(string)
+			name, ok := item.(string)
+			if !ok || f.tainted(ptr("/previousStacks", i)) {
+				continue
+			}
 			if name == b.st.Name {
 				b.d.add(f.pos(ptr("/previousStacks", i)), "remove it; list only former names of the stack",
 					"previousStacks[%d]: %s is this stack's own name", i, name)
@@ -656,6 +656,12 @@ func checkRegions(stacks []*builder, d *diags) {
 	perSource := map[regionKey]int{}
 	for _, r := range refs {
 		b := stackOf[r.s]
+		for _, src := range r.s.Sources {
+			perSource[regionKey{b.st.Region, src}]++
+		}
+		if r.s.Priority == 0 { // refused by the schema
+			continue
+		}
 		who := fmt.Sprintf("session %s of stack %s", r.s.Key, b.st.Name)
 		k := regionKey{b.st.Region, strconv.Itoa(r.s.Priority)}
 		if o, dup := prio[k]; dup {
@@ -664,9 +670,6 @@ func checkRegions(stacks []*builder, d *diags) {
 				"%s: priority %d is already used by %s at %s", display(pp), r.s.Priority, o.what, o.pos)
 		} else {
 			prio[k] = owner{who, r.f.pos(ptr(r.p, "priority"))}
-		}
-		for _, src := range r.s.Sources {
-			perSource[regionKey{b.st.Region, src}]++
 		}
 	}
 	ids := map[regionKey]owner{}
@@ -697,12 +700,11 @@ func checkRegions(stacks []*builder, d *diags) {
 		if max == 0 {
 			continue
 		}
-		srcs, _ := r.f.value["sessions"].(map[string]any)[r.s.Key].(map[string]any)["sources"].([]any)
-		for i, src := range srcs {
-			if n := perSource[regionKey{b.st.Region, src.(string)}]; n > max {
-				sp := ptr(r.p, "sources", i)
-				d.add(r.f.pos(sp), "mirror this source in fewer sessions, or raise limits.sessionsPerSource if your account allows more",
-					"%s: source %s is in %d sessions of region %s; limits.sessionsPerSource is %d", display(sp), src, n, b.st.Region, max)
+		for _, src := range r.s.Sources {
+			if n := perSource[regionKey{b.st.Region, src}]; n > max {
+				d.add(r.srcAt[src], "mirror this source in fewer sessions, or raise limits.sessionsPerSource if your account allows more",
+					"%s: source %s is in %d sessions of region %s; limits.sessionsPerSource is %d",
+					display(ptr(r.p, "sources")), src, n, b.st.Region, max)
 			}
 		}
 	}

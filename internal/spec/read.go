@@ -54,6 +54,9 @@ type file struct {
 	// of its mapping key; diagnostics take their positions from them.
 	nodes map[string]*yaml.Node
 	keys  map[string]*yaml.Node
+	// merged holds the mappings that had a merge key: fields missing
+	// there are a consequence of the refused key, not another mistake.
+	merged map[string]bool
 	// bad holds the pointers of values the schema rejected; semantic
 	// checks skip objects under them so one mistake is reported once.
 	bad map[string]bool
@@ -237,7 +240,7 @@ func (f *file) read(d *diags) (ok bool) {
 		} else {
 			msg = strings.TrimPrefix(msg, "yaml: ")
 		}
-		d.add(p, "fix the YAML syntax", "invalid YAML: %s", msg)
+		d.add(p, "fix the YAML syntax at or after this line; check the indentation", "invalid YAML: %s", msg)
 		return false
 	}
 	if len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" {
@@ -267,6 +270,7 @@ func (f *file) read(d *diags) (ok bool) {
 	f.nodes = map[string]*yaml.Node{}
 	f.keys = map[string]*yaml.Node{}
 	f.bad = map[string]bool{}
+	f.merged = map[string]bool{}
 	c := converter{f: f, d: d}
 	v, err := c.value(root, "", 0)
 	if err != nil {
@@ -404,6 +408,7 @@ func (c *converter) value(n *yaml.Node, p string, depth int) (any, error) {
 				c.d.add(kp, "write the fields out; anchors and aliases (&a, *a) of whole values work",
 					"merge keys (<<) are not supported")
 				c.f.bad[p] = true
+				c.f.merged[p] = true
 				continue
 			}
 			if _, dup := out[k.Value]; dup {

@@ -90,6 +90,9 @@ func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
 	}
 
 	at := f.pos(inst)
+	if f.merged[inst] && (kw == "required" || kw == "additionalProperties") {
+		return
+	}
 	switch kw {
 	case "additionalProperties":
 		obj, _ := val.(map[string]any)

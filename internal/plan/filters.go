@@ -284,14 +284,14 @@ func (pl *planner) planFilter(d *spec.Filter) {
 		rd := diffs[dir]
 		for _, u := range rd.updates {
 			raddr := ruleAddress(addr, dir, u.want.Priority)
-			pl.addStep(Step{Address: raddr, Kind: TypeRule, Op: OpUpdateRule, Unit: addr, Target: Ref{ID: u.live.ID},
+			pl.addStep(Step{Address: raddr, Kind: TypeRule, Op: OpUpdateRule, Unit: addr, Target: Ref{ID: u.live.ID}, Parent: &ref,
 				Params: Params{Rule: ruleEdit(u.live, u.want)}})
 			pl.addChange(Change{Address: raddr, Type: TypeRule, ID: u.live.ID, Action: Update, Reasons: reasons,
 				Before: ruleAttrs(u.live), After: ruleAttrs(withID(u.want, u.live.ID))})
 		}
 		for _, m := range rd.moves {
 			raddr := ruleAddress(addr, dir, m.final)
-			pl.addStep(Step{Address: raddr, Kind: TypeRule, Op: OpUpdateRule, Unit: addr, Target: Ref{ID: m.live.ID},
+			pl.addStep(Step{Address: raddr, Kind: TypeRule, Op: OpUpdateRule, Unit: addr, Target: Ref{ID: m.live.ID}, Parent: &ref,
 				Params: Params{Rule: &RuleEdit{Priority: intp(m.to)}}})
 			if m.to == m.final {
 				after := m.live

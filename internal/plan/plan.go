@@ -120,7 +120,9 @@ type Step struct {
 	DependsOn   []string `json:"depends_on"`
 	ClientToken string   `json:"client_token,omitempty"`
 	// Target is the object written.
-	Target Ref    `json:"target"`
+	Target Ref `json:"target"`
+	// Parent is the filter of a rule step.
+	Parent *Ref   `json:"parent,omitempty"`
 	Params Params `json:"params"`
 }
 

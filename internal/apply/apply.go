@@ -1,0 +1,425 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/plan"
+)
+
+// Options tune execution. Zero values take the defaults of C8.
+type Options struct {
+	Parallelism int           // steps in flight at once; default 10
+	Limiter     *Limiter      // shared rate limit; nil is unlimited
+	PollInitial time.Duration // first poll after a write; default 200ms
+	PollMax     time.Duration // longest poll interval; default 5s
+	RetryBase   time.Duration // first retry backoff; default 200ms
+	RetryMax    time.Duration // longest retry backoff; default 10s
+	Timeout     time.Duration // per step, call and wait; default 5m
+	// GoneAfter is how long a created object may stay invisible to List
+	// before its create is retried with the next token generation.
+	GoneAfter time.Duration // default 2m
+	DryRun    bool
+	Seed      int64
+}
+
+func (o *Options) defaults() {
+	if o.Parallelism <= 0 {
+		o.Parallelism = 10
+	}
+	if o.PollInitial <= 0 {
+		o.PollInitial = 200 * time.Millisecond
+	}
+	if o.PollMax <= 0 {
+		o.PollMax = 5 * time.Second
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = 200 * time.Millisecond
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = 10 * time.Second
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	if o.GoneAfter <= 0 {
+		o.GoneAfter = 2 * time.Minute
+	}
+}
+
+// A Failure is a step that failed, with the API's code and request ID.
+type Failure struct {
+	Step      string `json:"step"`
+	Address   string `json:"address"`
+	Code      string `json:"code,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	Message   string `json:"message"`
+}
+
+// A Skip is a step not run, and why.
+type Skip struct {
+	Step    string `json:"step"`
+	Address string `json:"address"`
+	Because string `json:"because"`
+}
+
+// A Result says what a run did; it is complete even when the run failed.
+type Result struct {
+	Applied      []string          `json:"applied"`
+	Failed       []Failure         `json:"failed"`
+	Skipped      []Skip            `json:"skipped"`
+	Checked      []string          `json:"checked,omitempty"`
+	NotCheckable []Skip            `json:"not_checkable,omitempty"`
+	IDs          map[string]string `json:"ids"` // step ID -> object ID
+}
+
+// OK reports whether every step succeeded (or, in a dry run, was checked or
+// not checkable).
+func (r *Result) OK() bool { return len(r.Failed) == 0 && len(r.Skipped) == 0 }
+
+type stepState struct {
+	step   *plan.Step
+	done   chan struct{}
+	ok     bool
+	reason string
+}
+
+type runner struct {
+	c      cloud.Client
+	opts   Options
+	obs    Observer
+	poll   *poller
+	mu     sync.Mutex
+	res    *Result
+	states map[string]*stepState
+	rngMu  sync.Mutex
+	rng    *rand.Rand
+}
+
+// Run executes p with c. It returns when every step has finished, failed
+// or been skipped, or ctx ends.
+func Run(ctx context.Context, p *plan.Plan, c cloud.Client, opts Options, obs Observer) *Result {
+	opts.defaults()
+	if obs == nil {
+		obs = func(Event) {}
+	}
+	r := &runner{c: c, opts: opts, res: &Result{Applied: []string{}, Failed: []Failure{}, Skipped: []Skip{}, IDs: map[string]string{}},
+		states: map[string]*stepState{}, rng: rand.New(rand.NewSource(opts.Seed + 1))}
+	var obsMu sync.Mutex
+	r.obs = func(e Event) {
+		obsMu.Lock()
+		defer obsMu.Unlock()
+		e.Time = time.Now()
+		obs(e)
+	}
+	pctx, stopPoll := context.WithCancel(ctx)
+	defer stopPoll()
+	r.poll = newPoller(c, opts.Limiter, opts.PollInitial, opts.PollMax, opts.Seed)
+	go r.poll.run(pctx)
+
+	for i := range p.Steps {
+		st := &p.Steps[i]
+		r.states[st.ID] = &stepState{step: st, done: make(chan struct{})}
+	}
+	sem := make(chan struct{}, opts.Parallelism)
+	var wg sync.WaitGroup
+	for i := range p.Steps {
+		st := r.states[p.Steps[i].ID]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(st.done)
+			for _, d := range st.step.DependsOn {
+				ds, ok := r.states[d]
+				if !ok {
+					continue // done in an earlier run of a saved plan
+				}
+				select {
+				case <-ds.done:
+				case <-ctx.Done():
+					r.skip(st, "interrupted: "+ctx.Err().Error())
+					return
+				}
+				if !ds.ok {
+					r.skip(st, "depends on "+d+", which "+ds.reason)
+					return
+				}
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				r.skip(st, "interrupted: "+ctx.Err().Error())
+				return
+			}
+			defer func() { <-sem }()
+			if opts.DryRun {
+				r.dryRun(ctx, st)
+				return
+			}
+			r.execute(ctx, st)
+		}()
+	}
+	wg.Wait()
+	sort.Strings(r.res.Applied)
+	sort.Slice(r.res.Failed, func(i, j int) bool { return r.res.Failed[i].Step < r.res.Failed[j].Step })
+	sort.Slice(r.res.Skipped, func(i, j int) bool { return r.res.Skipped[i].Step < r.res.Skipped[j].Step })
+	sort.Strings(r.res.Checked)
+	sort.Slice(r.res.NotCheckable, func(i, j int) bool { return r.res.NotCheckable[i].Step < r.res.NotCheckable[j].Step })
+	return r.res
+}
+
+func (r *runner) skip(st *stepState, because string) {
+	st.ok, st.reason = false, "was skipped"
+	r.mu.Lock()
+	r.res.Skipped = append(r.res.Skipped, Skip{Step: st.step.ID, Address: st.step.Address, Because: because})
+	r.mu.Unlock()
+	r.obs(Event{Type: StepSkipped, Step: st.step.ID, Address: st.step.Address, Op: st.step.Op, Message: because})
+}
+
+func (r *runner) fail(st *stepState, err error, elapsed time.Duration) {
+	st.ok, st.reason = false, "failed"
+	f := Failure{Step: st.step.ID, Address: st.step.Address, Message: err.Error()}
+	var ae *cloud.APIError
+	if errors.As(err, &ae) {
+		f.Code, f.RequestID = ae.Code, ae.RequestID
+	}
+	r.mu.Lock()
+	r.res.Failed = append(r.res.Failed, f)
+	r.mu.Unlock()
+	r.obs(Event{Type: StepFailed, Step: st.step.ID, Address: st.step.Address, Op: st.step.Op, Elapsed: elapsed,
+		Code: f.Code, RequestID: f.RequestID, Message: f.Message})
+}
+
+// resolve returns the object ID of ref: known, or made by an earlier step.
+func (r *runner) resolve(ref plan.Ref) (string, error) {
+	if ref.ID != "" {
+		return ref.ID, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.res.IDs[ref.Step]
+	if !ok {
+		return "", fmt.Errorf("the ID made by step %s is not known", ref.Step)
+	}
+	return id, nil
+}
+
+func (r *runner) backoff(attempt int) time.Duration {
+	d := r.opts.RetryBase << min(attempt, 16)
+	if d > r.opts.RetryMax || d <= 0 {
+		d = r.opts.RetryMax
+	}
+	r.rngMu.Lock()
+	j := time.Duration(r.rng.Int63n(int64(d)/2 + 1))
+	r.rngMu.Unlock()
+	return d/2 + j
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// kindOf returns which List family shows the object a step writes.
+func kindOf(st *plan.Step) string {
+	if st.Kind == plan.TypeSession {
+		return "session"
+	}
+	return "filter"
+}
+
+func (r *runner) execute(ctx context.Context, st *stepState) {
+	s := st.step
+	start := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	r.obs(Event{Type: StepStarted, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: s.Target.ID})
+
+	tok := s.ClientToken
+	regenerated := false
+	for {
+		id, err := r.callWithRetry(sctx, s, tok, false)
+		if err != nil {
+			r.fail(st, r.timeoutError(sctx, s, err, ""), time.Since(start))
+			return
+		}
+		status, err := r.settle(sctx, s, id)
+		if errors.Is(err, errGone) && !regenerated {
+			// A replayed create named an object List never shows: it
+			// was deleted since. Create again with the next token (C5).
+			regenerated = true
+			tok = plan.NextToken(tok)
+			continue
+		}
+		if err != nil {
+			r.fail(st, r.timeoutError(sctx, s, err, status), time.Since(start))
+			return
+		}
+		if id != "" {
+			r.mu.Lock()
+			r.res.IDs[s.ID] = id
+			r.mu.Unlock()
+		}
+		st.ok = true
+		r.mu.Lock()
+		r.res.Applied = append(r.res.Applied, s.ID)
+		r.mu.Unlock()
+		r.obs(Event{Type: StepFinished, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: id, Elapsed: time.Since(start)})
+		return
+	}
+}
+
+func (r *runner) timeoutError(ctx context.Context, s *plan.Step, err error, status string) error {
+	if ctx.Err() == nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ctx.Err()) {
+		return err
+	}
+	what := s.Address
+	if s.Target.ID != "" {
+		what += " (" + s.Target.ID + ")"
+	}
+	if status == "" {
+		status = "unknown"
+	}
+	return fmt.Errorf("timed out after %s waiting for %s, last status %s: %w", r.opts.Timeout, what, status, err)
+}
+
+// callWithRetry sends the step's call until it succeeds or fails for good,
+// always with the same token.
+func (r *runner) callWithRetry(ctx context.Context, s *plan.Step, tok string, dry bool) (string, error) {
+	for attempt := 0; ; attempt++ {
+		if err := r.opts.Limiter.Wait(ctx); err != nil {
+			return "", err
+		}
+		id, err := r.call(ctx, s, cloud.WriteOptions{Token: tok, DryRun: dry})
+		if err == nil {
+			return id, nil
+		}
+		kind := cloud.KindOf(err)
+		switch {
+		case kind == cloud.KindNotFound && isDelete(s):
+			return s.Target.ID, nil // gone already
+		case kind == cloud.KindAlreadyOpen:
+			return "", nil
+		case kind == cloud.KindDryRunPassed && dry:
+			return "", err
+		case kind.Retryable():
+		default:
+			return "", err
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		var ae *cloud.APIError
+		code := kind.String()
+		if errors.As(err, &ae) && ae.Code != "" {
+			code = ae.Code
+		}
+		r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: attempt + 1, Code: code, Message: err.Error()})
+		if err := sleep(ctx, r.backoff(attempt)); err != nil {
+			return "", err
+		}
+	}
+}
+
+func isDelete(s *plan.Step) bool {
+	return s.Op == plan.OpDeleteFilter || s.Op == plan.OpDeleteSession || s.Op == plan.OpDeleteRules
+}
+
+var errGone = errors.New("created object never shows in List")
+
+// settle waits until the object the step wrote is Created again (or gone,
+// for deletes).
+func (r *runner) settle(ctx context.Context, s *plan.Step, id string) (string, error) {
+	if id == "" {
+		var err error
+		if id, err = r.resolve(s.Target); err != nil {
+			return "", err
+		}
+	}
+	var cond condition
+	created := func(status string) bool { return status == cloud.StatusCreated }
+	switch {
+	case s.Kind == plan.TypeService, s.Op == plan.OpTag, s.Op == plan.OpUntag, s.Op == plan.OpMoveGroup:
+		return "", nil
+	case s.Op == plan.OpUpdateRule && s.Parent != nil:
+		// A rule is read through its filter.
+		ruleID := id
+		var err error
+		if id, err = r.resolve(*s.Parent); err != nil {
+			return "", err
+		}
+		cond = func(f *cloud.Filter, _ *cloud.Session) (bool, string) {
+			if f == nil {
+				return false, "not visible"
+			}
+			for _, rs := range [][]cloud.Rule{f.Ingress, f.Egress} {
+				for _, x := range rs {
+					if x.ID == ruleID {
+						return created(x.Status) && created(f.Status), "rule " + x.Status
+					}
+				}
+			}
+			return false, "rule not visible"
+		}
+	case s.Kind == plan.TypeFilter && s.Op == plan.OpDeleteFilter, s.Kind == plan.TypeSession && s.Op == plan.OpDeleteSession:
+		cond = func(f *cloud.Filter, ss *cloud.Session) (bool, string) {
+			if f != nil {
+				return false, f.Status
+			}
+			if ss != nil {
+				return false, ss.Status
+			}
+			return true, "gone"
+		}
+	default:
+		ruleIDs := map[string]bool{}
+		for _, x := range s.Params.RuleIDs {
+			ruleIDs[x] = true
+		}
+		cond = func(f *cloud.Filter, ss *cloud.Session) (bool, string) {
+			if ss != nil {
+				return created(ss.Status), ss.Status
+			}
+			if f == nil {
+				return false, "not visible"
+			}
+			for _, rs := range [][]cloud.Rule{f.Ingress, f.Egress} {
+				for _, x := range rs {
+					if ruleIDs[x.ID] {
+						return false, "rule " + x.ID + " " + x.Status
+					}
+					if !created(x.Status) {
+						return false, "rule " + x.ID + " " + x.Status
+					}
+				}
+			}
+			return created(f.Status), f.Status
+		}
+	}
+	r.obs(Event{Type: StepWaiting, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: id,
+		Message: fmt.Sprintf("waiting for %s %s to settle", kindOf(s), id)})
+	isCreate := s.Op == plan.OpCreateFilter && s.Kind == plan.TypeFilter || s.Op == plan.OpCreateSession && s.Kind == plan.TypeSession
+	wctx := ctx
+	if isCreate {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(ctx, r.opts.GoneAfter)
+		defer cancel()
+	}
+	status, err := r.poll.wait(wctx, kindOf(s), id, cond)
+	if err != nil && isCreate && ctx.Err() == nil && status == "not visible" {
+		return status, errGone
+	}
+	return status, err
+}

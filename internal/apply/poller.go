@@ -1,0 +1,175 @@
+package apply
+
+import (
+	"context"
+	"math/rand"
+	"sync"
+	"time"
+
+	"github.com/tmsync/tmsync/internal/cloud"
+)
+
+// A condition looks at what List shows of an object (nil when absent) and
+// says whether the wait is over, and the status to report meanwhile.
+type condition func(f *cloud.Filter, s *cloud.Session) (bool, string)
+
+type waiter struct {
+	kind     string // plan.TypeFilter or plan.TypeSession
+	id       string
+	cond     condition
+	next     time.Time
+	interval time.Duration
+	status   string
+	done     chan struct{}
+}
+
+// A poller serves every waiting step with shared List calls: each round
+// reads all the IDs waited for, up to 100 a call (C8).
+type poller struct {
+	c        cloud.Client
+	lim      *Limiter
+	initial  time.Duration
+	max      time.Duration
+	rng      *rand.Rand
+	mu       sync.Mutex
+	waiters  map[*waiter]bool
+	wake     chan struct{}
+	pollErrs int
+}
+
+func newPoller(c cloud.Client, lim *Limiter, initial, max time.Duration, seed int64) *poller {
+	return &poller{c: c, lim: lim, initial: initial, max: max, rng: rand.New(rand.NewSource(seed)),
+		waiters: map[*waiter]bool{}, wake: make(chan struct{}, 1)}
+}
+
+// wait blocks until cond holds for the object or ctx ends; it returns the
+// last status seen.
+func (p *poller) wait(ctx context.Context, kind, id string, cond condition) (string, error) {
+	w := &waiter{kind: kind, id: id, cond: cond, interval: p.initial, done: make(chan struct{})}
+	w.next = time.Now().Add(p.initial)
+	p.mu.Lock()
+	p.waiters[w] = true
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case <-w.done:
+		return w.status, nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		delete(p.waiters, w)
+		st := w.status
+		p.mu.Unlock()
+		return st, ctx.Err()
+	}
+}
+
+// run polls until ctx ends.
+func (p *poller) run(ctx context.Context) {
+	for {
+		p.mu.Lock()
+		var earliest time.Time
+		for w := range p.waiters {
+			if earliest.IsZero() || w.next.Before(earliest) {
+				earliest = w.next
+			}
+		}
+		p.mu.Unlock()
+		var timer <-chan time.Time
+		var t *time.Timer
+		if !earliest.IsZero() {
+			t = time.NewTimer(time.Until(earliest))
+			timer = t.C
+		}
+		fired := false
+		select {
+		case <-ctx.Done():
+		case <-p.wake:
+		case <-timer:
+			fired = true
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if fired {
+			p.round(ctx)
+		}
+	}
+}
+
+func (p *poller) round(ctx context.Context) {
+	now := time.Now()
+	p.mu.Lock()
+	ids := map[string][]string{}
+	seen := map[string]bool{}
+	anyDue := false
+	for w := range p.waiters {
+		if !w.next.After(now) {
+			anyDue = true
+		}
+		if !seen[w.kind+w.id] {
+			seen[w.kind+w.id] = true
+			ids[w.kind] = append(ids[w.kind], w.id)
+		}
+	}
+	p.mu.Unlock()
+	if !anyDue {
+		return
+	}
+	filters := map[string]*cloud.Filter{}
+	sessions := map[string]*cloud.Session{}
+	ok := true
+	if len(ids["filter"]) > 0 {
+		if err := p.lim.Wait(ctx); err != nil {
+			return
+		}
+		fs, err := p.c.ListFilters(ctx, cloud.ListFiltersInput{IDs: ids["filter"]})
+		if err != nil {
+			ok = false
+		}
+		for i := range fs {
+			filters[fs[i].ID] = &fs[i]
+		}
+	}
+	if len(ids["session"]) > 0 {
+		if err := p.lim.Wait(ctx); err != nil {
+			return
+		}
+		ss, err := p.c.ListSessions(ctx, cloud.ListSessionsInput{IDs: ids["session"]})
+		if err != nil {
+			ok = false
+		}
+		for i := range ss {
+			sessions[ss[i].ID] = &ss[i]
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for w := range p.waiters {
+		if w.next.After(now) {
+			continue
+		}
+		if ok {
+			var done bool
+			if w.kind == "filter" {
+				done, w.status = w.cond(filters[w.id], nil)
+			} else {
+				done, w.status = w.cond(nil, sessions[w.id])
+			}
+			if done {
+				delete(p.waiters, w)
+				close(w.done)
+				continue
+			}
+		}
+		// Back off with jitter so that many waiters spread out.
+		w.interval = min(p.max, w.interval*3/2)
+		jitter := time.Duration(p.rng.Int63n(int64(w.interval)/4 + 1))
+		w.next = now.Add(w.interval + jitter)
+	}
+}

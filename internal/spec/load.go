@@ -129,7 +129,7 @@ func (b *builder) build() {
 	}
 	if total > lim.stackBytes {
 		b.d.add(Pos{File: b.files[0].path}, "split the stack into several stacks",
-			"stack %s: its files add up to more than %d MiB", b.st.Name, lim.stackBytes>>20)
+			"stack %s: its files add up to more than %s", b.st.Name, byteSize(lim.stackBytes))
 		return
 	}
 	for _, f := range b.files {

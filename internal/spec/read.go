@@ -181,6 +181,14 @@ func collect(paths []string, d *diags) []*file {
 	return out
 }
 
+// byteSize renders a limit: whole MiB when it is one, else bytes.
+func byteSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 func isYAML(name string) bool {
 	ext := strings.ToLower(filepath.Ext(name))
 	return ext == ".yaml" || ext == ".yml"
@@ -216,7 +224,7 @@ func (f *file) read(d *diags) (ok bool) {
 	}
 	if int64(len(data)) > lim.fileBytes {
 		d.add(whole, "split the stack into several smaller files",
-			"file is larger than %d MiB", lim.fileBytes>>20)
+			"file is larger than %s", byteSize(lim.fileBytes))
 		return false
 	}
 	f.size = int64(len(data))
@@ -352,12 +360,18 @@ type converter struct {
 	d     *diags
 	count int
 	at    *yaml.Node // the node where a limit was hit
+	// alias is the outermost alias being expanded: where a document blows
+	// up, and so where to point.
+	alias *yaml.Node
 }
 
 func (c *converter) value(n *yaml.Node, p string, depth int) (any, error) {
 	c.count++
 	if c.count > lim.nodes {
 		c.at = n
+		if c.alias != nil {
+			c.at = c.alias
+		}
 		return nil, &limitError{
 			msg:  fmt.Sprintf("document expands to more than %d YAML values (aliases included)", lim.nodes),
 			hint: "use fewer aliases (*name) or split the file",
@@ -371,8 +385,17 @@ func (c *converter) value(n *yaml.Node, p string, depth int) (any, error) {
 		}
 	}
 	if n.Kind == yaml.AliasNode {
-		// The alias shows where its anchor's node is: that is where to edit.
-		return c.value(n.Alias, p, depth+1)
+		// Values under an alias keep their anchor's positions: that is
+		// where to edit them.
+		outer := c.alias == nil
+		if outer {
+			c.alias = n
+		}
+		v, err := c.value(n.Alias, p, depth+1)
+		if outer && err == nil {
+			c.alias = nil
+		}
+		return v, err
 	}
 	if _, seen := c.f.nodes[p]; !seen {
 		c.f.nodes[p] = n

@@ -1,0 +1,67 @@
+package plan
+
+import (
+	"strings"
+
+	"github.com/tmsync/tmsync/internal/cloud"
+)
+
+// Resume matches a fresh plan, computed from a saved plan's desired state
+// against live state now, with the saved plan (C9). When the fresh steps
+// are exactly the saved plan's last steps (a prefix has run), it returns the
+// fresh plan carrying the saved steps' tokens and true. Otherwise live state
+// changed in a way the saved plan did not foresee, and it returns false.
+func Resume(saved, fresh *Plan, live *cloud.Snapshot) (*Plan, bool) {
+	n, m := len(saved.Steps), len(fresh.Steps)
+	if m > n {
+		return nil, false
+	}
+	k := n - m
+	for i := 0; i < m; i++ {
+		if signature(&saved.Steps[k+i], live) != signature(&fresh.Steps[i], live) {
+			return nil, false
+		}
+	}
+	out := *fresh
+	out.Steps = append([]Step(nil), fresh.Steps...)
+	for i := range out.Steps {
+		out.Steps[i].ClientToken = saved.Steps[k+i].ClientToken
+	}
+	return &out, true
+}
+
+// signature is what a step does, with object references written as
+// addresses so that an object named by the step that creates it and the
+// same object named by its ID compare equal.
+func signature(s *Step, live *cloud.Snapshot) string {
+	cp := *s
+	cp.ID, cp.ClientToken, cp.DependsOn = "", "", nil
+	cp.Target = normRef(s.Target, live)
+	if s.Parent != nil {
+		r := normRef(*s.Parent, live)
+		cp.Parent = &r
+	}
+	if s.Params.Session != nil {
+		ss := *s.Params.Session
+		if ss.Filter != nil {
+			r := normRef(*ss.Filter, live)
+			ss.Filter = &r
+		}
+		cp.Params.Session = &ss
+	}
+	return digest(cp)
+}
+
+func normRef(r Ref, live *cloud.Snapshot) Ref {
+	if r.Step != "" {
+		addr, _, _ := strings.Cut(r.Step, "/")
+		return Ref{Step: addr}
+	}
+	if f := live.Filter(r.ID); f != nil && f.Tags[cloud.TagKey] != "" {
+		return Ref{Step: "filter." + f.Tags[cloud.TagKey]}
+	}
+	if s := live.Session(r.ID); s != nil && s.Tags[cloud.TagKey] != "" {
+		return Ref{Step: "session." + s.Tags[cloud.TagKey]}
+	}
+	return r
+}

@@ -65,3 +65,30 @@ func normRef(r Ref, live *cloud.Snapshot) Ref {
 	}
 	return r
 }
+
+// ReuseTokens gives every step of p that does what a step of prev did the
+// token of that step, and returns how many it changed. prev are the steps
+// of an earlier run that may not have finished (a journal): a create that
+// was sent but never confirmed, perhaps not yet visible in List, is sent
+// again with its first token, so the API replays it instead of making a
+// second object (C5).
+func ReuseTokens(p *Plan, prev []Step, live *cloud.Snapshot) int {
+	tokens := map[string]string{}
+	for i := range prev {
+		if prev[i].ClientToken != "" {
+			tokens[signature(&prev[i], live)] = prev[i].ClientToken
+		}
+	}
+	n := 0
+	for i := range p.Steps {
+		s := &p.Steps[i]
+		if s.ClientToken == "" {
+			continue
+		}
+		if tok, ok := tokens[signature(s, live)]; ok && tok != s.ClientToken {
+			s.ClientToken = tok
+			n++
+		}
+	}
+	return n
+}

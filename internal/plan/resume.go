@@ -66,8 +66,10 @@ func normRef(r Ref, live *cloud.Snapshot) Ref {
 	return r
 }
 
-// ReuseTokens gives every step of p that does what a step of prev did the
-// token of that step, and returns how many it changed. prev are the steps
+// ReuseTokens gives every create step of p that does what a create of prev
+// did the token of that step, and returns how many it changed. Only creates
+// take part: they are the calls whose repetition would make a duplicate,
+// and a replay of an update would skip a change made since. prev are the steps
 // of an earlier run that may not have finished (a journal): a create that
 // was sent but never confirmed, perhaps not yet visible in List, is sent
 // again with its first token, so the API replays it instead of making a
@@ -75,14 +77,14 @@ func normRef(r Ref, live *cloud.Snapshot) Ref {
 func ReuseTokens(p *Plan, prev []Step, live *cloud.Snapshot) int {
 	tokens := map[string]string{}
 	for i := range prev {
-		if prev[i].ClientToken != "" {
+		if prev[i].ClientToken != "" && isCreate(&prev[i]) {
 			tokens[signature(&prev[i], live)] = prev[i].ClientToken
 		}
 	}
 	n := 0
 	for i := range p.Steps {
 		s := &p.Steps[i]
-		if s.ClientToken == "" {
+		if s.ClientToken == "" || !isCreate(s) {
 			continue
 		}
 		if tok, ok := tokens[signature(s, live)]; ok && tok != s.ClientToken {
@@ -91,4 +93,8 @@ func ReuseTokens(p *Plan, prev []Step, live *cloud.Snapshot) int {
 		}
 	}
 	return n
+}
+
+func isCreate(s *Step) bool {
+	return (s.Kind == TypeFilter && s.Op == OpCreateFilter) || (s.Kind == TypeSession && s.Op == OpCreateSession)
 }

@@ -35,7 +35,7 @@ var lim = limits{
 	stackBytes: 64 << 20,
 	files:      10000,
 	depth:      64,
-	nodes:      500000,
+	nodes:      200000,
 }
 
 // A file is one parsed spec file.
@@ -100,10 +100,17 @@ func (f *file) tainted(ptr string) bool {
 // so pointers from both sides compare equal.
 func ptr(base string, tokens ...any) string {
 	for _, t := range tokens {
-		s := fmt.Sprint(t)
-		s = strings.ReplaceAll(s, "~", "~0")
-		s = strings.ReplaceAll(s, "/", "~1")
-		base += "/" + url.PathEscape(s)
+		var s string
+		switch t := t.(type) {
+		case int:
+			s = strconv.Itoa(t)
+		case string:
+			s = strings.ReplaceAll(t, "~", "~0")
+			s = url.PathEscape(strings.ReplaceAll(s, "/", "~1"))
+		default:
+			panic(fmt.Sprintf("ptr: token %T", t))
+		}
+		base += "/" + s
 	}
 	return base
 }

@@ -102,7 +102,7 @@ filters:
   f:
     name: Named
     description: d
-    tags: {team: b, cost: 1.10}
+    tags: {team: b, cost: 1.10, blank: }
     resourceGroupId: rg-own
     protect: true
     id: tmf-bp1x
@@ -127,7 +127,7 @@ sessions:
 				Moved:          []Move{{From: "session.old", To: "session.s", Pos: Pos{"stack.yaml", 10, 9}}},
 				Filters: []*Filter{{
 					Key: "f", Name: "Named", Description: "d", ResourceGroupID: "rg-own", Protect: true, ID: "tmf-bp1x",
-					Tags: cloud.Tags{"team": "b", "env": "prod", "cost": "1.10"}, Pos: Pos{"objects.yaml", 5, 3},
+					Tags: cloud.Tags{"team": "b", "env": "prod", "cost": "1.10", "blank": ""}, Pos: Pos{"objects.yaml", 5, 3},
 				}},
 				Sessions: []*Session{{
 					Key: "s", Name: "s", FilterID: "tmf-bp1other", TargetType: "SLB", TargetID: "lb-bp1t",

@@ -248,8 +248,11 @@ func (b *builder) tags(v any, f *file, p string) cloud.Tags {
 
 // scalarText is a scalar as the user wrote it, so 1.10 stays "1.10".
 func scalarText(v any, n *yaml.Node) string {
-	if s, ok := v.(string); ok {
-		return s
+	switch v := v.(type) {
+	case nil: // key: with no value is the empty value the API allows
+		return ""
+	case string:
+		return v
 	}
 	if n != nil {
 		return n.Value

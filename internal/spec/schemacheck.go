@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+	"gopkg.in/yaml.v3"
 
 	"github.com/tmsync/tmsync/schema"
 )
@@ -122,8 +123,9 @@ func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
 	case "type":
 		want := typeNames(sch["type"])
 		hint := "write " + want
-		if s, ok := val.(string); ok && strings.Contains(want, "integer") {
-			if _, err := strconv.ParseFloat(s, 64); err == nil {
+		if n := f.nodes[inst]; n != nil && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 &&
+			strings.Contains(want, "integer") {
+			if _, err := strconv.ParseFloat(n.Value, 64); err == nil {
 				hint = "write the number without quotes"
 			}
 		}

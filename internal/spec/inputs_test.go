@@ -78,6 +78,13 @@ func TestLoadInputs(t *testing.T) {
 			paths: []string{"specs"},
 			want:  want{files: []string{"specs/a.yaml", "specs/sub/b.yml"}},
 		},
+		"BrokenYAMLInDirectory": {
+			reason: "A directory whose only file is broken reports the file, not an empty directory.",
+			files:  map[string]string{"specs/a.yaml": "stack: [demo\n"},
+			paths:  []string{"specs"},
+			want: want{diags: "$DIR/specs/a.yaml:1:1: invalid YAML: did not find expected ',' or ']'\n" +
+				"  hint: fix the YAML syntax at or after this line; check the indentation"},
+		},
 		"ExplicitOtherYAML": {
 			reason: "A file named with -f is always a spec file, even without a stack.",
 			files:  map[string]string{"workflow.yml": "name: ci\n"},

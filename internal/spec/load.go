@@ -29,16 +29,20 @@ func Load(paths []string) ([]*Stack, error) {
 	var d diags
 	files := collect(paths, &d)
 	var specs []*file
-	from := map[string]bool{}
+	// used records the -f arguments that yielded a file that is not
+	// skipped: a directory of CI workflows only is an error (C1).
+	used := map[string]bool{}
 	for _, f := range files {
 		if f.read(&d) {
 			specs = append(specs, f)
-			from[f.arg] = true
+		}
+		if !f.skipped {
+			used[f.arg] = true
 		}
 	}
 	for _, f := range files {
-		if !f.explicit && !from[f.arg] {
-			from[f.arg] = true
+		if !used[f.arg] {
+			used[f.arg] = true
 			d.add(Pos{File: f.arg}, "a spec file has a stack: key; YAML files without one are skipped",
 				"no tmsync spec files in this directory")
 		}
@@ -101,7 +105,7 @@ func buildStacks(files []*file, d *diags) []*builder {
 		b := byName[name]
 		if b == nil {
 			b = &builder{
-				st:       &Stack{Name: name, Pos: f.pos("/stack"), Filters: []*Filter{}, Sessions: []*Session{}},
+				st:       &Stack{Name: name, Filters: []*Filter{}, Sessions: []*Session{}},
 				d:        d,
 				set:      map[string]fieldAt{},
 				filters:  map[string]Pos{},
@@ -122,6 +126,7 @@ func buildStacks(files []*file, d *diags) []*builder {
 }
 
 func (b *builder) build() {
+	b.st.Pos = b.files[0].pos("/stack")
 	var total int64
 	for _, f := range b.files {
 		b.st.Files = append(b.st.Files, f.path)

@@ -46,8 +46,10 @@ type file struct {
 	// found by walking a directory.
 	explicit bool
 	// arg is the -f argument the file came from.
-	arg  string
-	root *yaml.Node
+	arg string
+	// skipped is set when a file found in a directory is not a spec.
+	skipped bool
+	root    *yaml.Node
 	// value is the JSON form of the document, for the schema and decoding.
 	value map[string]any
 	// nodes maps a JSON pointer to the node of its value, keys to the node
@@ -263,6 +265,7 @@ func (f *file) read(d *diags) (ok bool) {
 	}
 	root := doc.Content[0]
 	if !f.explicit && !looksLikeSpec(root) {
+		f.skipped = true
 		return false
 	}
 	var next yaml.Node
@@ -297,6 +300,7 @@ func (f *file) read(d *diags) (ok bool) {
 }
 
 func (f *file) reportEmpty(d *diags) bool {
+	f.skipped = !f.explicit
 	if f.explicit {
 		d.add(Pos{File: f.path}, "add at least stack and region, or leave the file out",
 			"file has no YAML document")

@@ -1,0 +1,11 @@
+// Package views renders plans for people and programs: Text for a terminal,
+// JSON for tools, Markdown for a pull-request comment.
+//
+// All three are rendered from one document (the JSON one), so they cannot
+// disagree, and a plan read back from a saved plan file renders exactly as it
+// did when it was computed.
+//
+// It performs no API calls and no I/O other than writing to the io.Writer it
+// is given; it never decides on its own whether to use colour (see
+// ColorEnabled).
+package views

@@ -89,8 +89,8 @@ func TestLoadInputs(t *testing.T) {
 			reason: "A file named with -f is always a spec file, even without a stack.",
 			files:  map[string]string{"workflow.yml": "name: ci\n"},
 			paths:  []string{"workflow.yml"},
-			want: want{diags: "$DIR/workflow.yml:1:1: missing field \"region\"\n  hint: add region: to it\n" +
-				"$DIR/workflow.yml:1:1: missing field \"stack\"\n  hint: add stack: to it\n" +
+			want: want{diags: "$DIR/workflow.yml:1:1: missing field \"region\"\n  hint: add region: at the top of the file\n" +
+				"$DIR/workflow.yml:1:1: missing field \"stack\"\n  hint: add stack: at the top of the file\n" +
 				"$DIR/workflow.yml:1:1: unknown field \"name\"\n  hint: remove it or fix its spelling; allowed here: filters, limits, moved, previousStacks, profile, region, resourceGroupId, service, sessions, stack, tags, version"},
 		},
 		"SameFileTwice": {

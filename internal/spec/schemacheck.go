@@ -116,7 +116,11 @@ func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
 		for _, r := range req {
 			k := r.(string)
 			if _, ok := obj[k]; !ok {
-				d.add(f.keyPos(inst), "add "+k+": to it", "%smissing field %q", lead(inst), k)
+				where := "at the top of the file"
+				if inst != "" {
+					where = "to " + display(inst)
+				}
+				d.add(f.keyPos(inst), "add "+k+": "+where, "%smissing field %q", lead(inst), k)
 			}
 		}
 		return

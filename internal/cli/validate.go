@@ -33,8 +33,8 @@ func init() {
 		Usage:     "check spec files; talks to no cloud",
 		ArgsUsage: "[PATH...]",
 		Description: `Loads every spec file and directory given (directories are searched
-   recursively for *.yaml and *.yml), checks them against the schema and the
-   API's rules, and reports every problem at once as file:line:col with a hint.
+recursively for *.yaml and *.yml), checks them against the schema and the
+API's rules, and reports every problem at once as file:line:col with a hint.
 
 Examples:
    tmsync validate -f examples/

@@ -227,20 +227,44 @@ func (pl *planner) run() {
 	pl.assignTokens()
 }
 
-func ownerOf(t cloud.Tags) (stack, key string) { return t[cloud.TagStack], t[cloud.TagKey] }
+// owner returns the stack and key an object's tags name, with the renames
+// of the spec applied: a previous name of the stack reads as the stack, and
+// a moved key as its new key.
+func (pl *planner) owner(kind string, t cloud.Tags) (stack, key string) {
+	stack, key = t[cloud.TagStack], t[cloud.TagKey]
+	for _, prev := range pl.desired.PreviousStacks {
+		if stack == prev && prev != "" {
+			stack = pl.desired.Name
+		}
+	}
+	if stack == pl.desired.Name {
+		for _, m := range pl.desired.Moved {
+			if m.From == kind+"."+key {
+				key = strings.TrimPrefix(m.To, kind+".")
+			}
+		}
+	}
+	return stack, key
+}
+
+// renamed reports whether an owned object's tags still carry an old stack
+// name or key.
+func (pl *planner) renamed(t cloud.Tags, key string) bool {
+	return t[cloud.TagStack] != pl.desired.Name || t[cloud.TagKey] != key
+}
 
 func (pl *planner) indexOwnership() {
 	stack := pl.desired.Name
 	for i := range pl.live.Filters {
 		f := &pl.live.Filters[i]
-		if st, key := ownerOf(f.Tags); st == stack && key != "" {
+		if st, key := pl.owner(TypeFilter, f.Tags); st == stack && key != "" {
 			pl.ownedFilters[key] = append(pl.ownedFilters[key], f)
 			pl.ownedCount++
 		}
 	}
 	for i := range pl.live.Sessions {
 		s := &pl.live.Sessions[i]
-		if st, key := ownerOf(s.Tags); st == stack && key != "" {
+		if st, key := pl.owner(TypeSession, s.Tags); st == stack && key != "" {
 			pl.ownedSessions[key] = append(pl.ownedSessions[key], s)
 			pl.ownedCount++
 		}
@@ -350,12 +374,12 @@ func boolp(b bool) *bool    { return &b }
 
 func (pl *planner) reportUnmanaged() {
 	for _, f := range pl.live.Filters {
-		if st, _ := ownerOf(f.Tags); st != pl.desired.Name && !pl.taken[f.ID] {
+		if st, _ := pl.owner(TypeFilter, f.Tags); st != pl.desired.Name && !pl.taken[f.ID] {
 			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: TypeFilter, ID: f.ID, Name: f.Name, Stack: st})
 		}
 	}
 	for _, s := range pl.live.Sessions {
-		if st, _ := ownerOf(s.Tags); st != pl.desired.Name && !pl.taken[s.ID] {
+		if st, _ := pl.owner(TypeSession, s.Tags); st != pl.desired.Name && !pl.taken[s.ID] {
 			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: TypeSession, ID: s.ID, Name: s.Name, Stack: st})
 		}
 	}

@@ -481,3 +481,30 @@ func TestRandomPermutations(t *testing.T) {
 		})
 	}
 }
+
+func TestRenames(t *testing.T) {
+	old := stk([]*spec.Filter{filt("old", rules(1)...)}, sess("a", "old", 10, "eni-1"))
+	old.Name = "before"
+	live := applied(t, old)
+	desired := stk([]*spec.Filter{filt("new", rules(1)...)}, sess("b", "new", 10, "eni-1"))
+	desired.Filters[0].Name, desired.Sessions[0].Name = "old", "a"
+	desired.PreviousStacks = []string{"before"}
+	desired.Moved = []spec.Move{{From: "filter.old", To: "filter.new"}, {From: "session.a", To: "session.b"}}
+	p, after := converge(t, desired, live, Options{})
+	for _, s := range p.Steps {
+		if s.Op != OpTag {
+			t.Errorf("a rename should only re-tag, got step %s", s.ID)
+		}
+	}
+	for _, c := range p.Changes {
+		if !c.HasReason(ReasonRename) {
+			t.Errorf("change %s reasons %v, want rename", c.Address, c.Reasons)
+		}
+	}
+	if got := countOwned(after, testStack); got["filter.new"] != 1 || got["session.b"] != 1 || len(got) != 2 {
+		t.Errorf("owned after = %v, want filter.new and session.b", got)
+	}
+	if after.Filters[0].ID != live.Filters[0].ID || after.Sessions[0].ID != live.Sessions[0].ID {
+		t.Errorf("rename replaced objects")
+	}
+}

@@ -99,7 +99,7 @@ func (pl *planner) matchFilter(d *spec.Filter) (*cloud.Filter, []Reason) {
 	var reasons []Reason
 	if d.ID != "" {
 		l := pl.live.Filter(d.ID)
-		switch st, key := ownerOf(tagsOf(l)); {
+		switch st, key := pl.owner(TypeFilter, tagsOf(l)); {
 		case l == nil:
 			pl.problem(addr, d.Pos, "check the id, or remove it to create a new filter",
 				"id %s: no such filter in region %s", d.ID, pl.desired.Region)
@@ -140,7 +140,7 @@ func (pl *planner) matchFilter(d *spec.Filter) (*cloud.Filter, []Reason) {
 		var same []*cloud.Filter
 		for i := range pl.live.Filters {
 			l := &pl.live.Filters[i]
-			if st, _ := ownerOf(l.Tags); st == "" && l.Name == d.Name {
+			if st, _ := pl.owner(TypeFilter, l.Tags); st == "" && l.Name == d.Name {
 				same = append(same, l)
 			}
 		}
@@ -217,6 +217,10 @@ func (pl *planner) planFilter(d *spec.Filter) {
 	if reasons == nil {
 		reasons = label(l.Tags, liveHash, wantHash)
 	}
+	renamed := pl.renamed(l.Tags, d.Key)
+	if renamed {
+		reasons = append(reasons, ReasonRename)
+	}
 	wantTags := ownership(pl.desired.Name, d.Key, wantHash, d.Tags)
 
 	// Rules, per direction.
@@ -253,7 +257,7 @@ func (pl *planner) planFilter(d *spec.Filter) {
 	attrsChanged := edit.Name != nil || edit.Description != nil ||
 		(d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID) ||
 		!userTags(l.Tags).Equal(userTags(wantTags))
-	tagsOnly := !attrsChanged && l.Tags[cloud.TagApplied] != wantHash
+	tagsOnly := !attrsChanged && (l.Tags[cloud.TagApplied] != wantHash || renamed)
 	for _, dir := range directions {
 		if !diffs[dir].empty() {
 			tagsOnly = false
@@ -372,7 +376,7 @@ func (pl *planner) canSwap(d *spec.Filter, l *cloud.Filter) bool {
 	}
 	for _, s := range pl.live.Sessions {
 		if s.FilterID == l.ID {
-			if st, _ := ownerOf(s.Tags); st != pl.desired.Name {
+			if st, _ := pl.owner(TypeSession, s.Tags); st != pl.desired.Name {
 				return false
 			}
 		}
@@ -438,7 +442,7 @@ func (pl *planner) planFilterDeletes() {
 			if s.FilterID != fd.f.ID {
 				continue
 			}
-			if st, _ := ownerOf(s.Tags); st != pl.desired.Name {
+			if st, _ := pl.owner(TypeSession, s.Tags); st != pl.desired.Name {
 				users = append(users, fmt.Sprintf("%s (%s)", s.ID, ownerName(st)))
 			}
 		}

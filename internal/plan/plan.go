@@ -36,6 +36,7 @@ const (
 	ReasonGap       Reason = "gap"       // a rule is briefly absent (--allow-gap)
 	ReasonMove      Reason = "move"      // a rule or session changes priority only
 	ReasonIPVersion Reason = "ip-version"
+	ReasonRename    Reason = "rename" // re-keyed by moved or a previous stack name
 )
 
 // Object types of changes.

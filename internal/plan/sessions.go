@@ -100,7 +100,7 @@ func (pl *planner) matchSession(d *spec.Session) (*cloud.Session, []Reason, []*c
 		l := pl.live.Session(d.ID)
 		var st, key string
 		if l != nil {
-			st, key = ownerOf(l.Tags)
+			st, key = pl.owner(TypeSession, l.Tags)
 		}
 		switch {
 		case l == nil:
@@ -138,7 +138,7 @@ func (pl *planner) matchSession(d *spec.Session) (*cloud.Session, []Reason, []*c
 		var same []*cloud.Session
 		for i := range pl.live.Sessions {
 			l := &pl.live.Sessions[i]
-			if st, _ := ownerOf(l.Tags); st == "" && l.Name == d.Name {
+			if st, _ := pl.owner(TypeSession, l.Tags); st == "" && l.Name == d.Name {
 				same = append(same, l)
 			}
 		}
@@ -195,7 +195,7 @@ func (pl *planner) planSessions(desired []*spec.Session) {
 					"filter %s does not exist in region %s", d.FilterID, pl.desired.Region)
 				continue
 			}
-			if st, _ := ownerOf(f.Tags); st == pl.desired.Name {
+			if st, _ := pl.owner(TypeFilter, f.Tags); st == pl.desired.Name {
 				pl.problem(addr, d.Pos, fmt.Sprintf("write `filter: %s` instead", pl.filterKeyByID[f.ID]),
 					"filter %s is managed by this stack; refer to it by key", f.ID)
 				continue
@@ -268,7 +268,7 @@ func (pl *planner) planSessions(desired []*spec.Session) {
 			continue
 		}
 		h := pl.live.Session(holder)
-		st, key := ownerOf(h.Tags)
+		st, key := pl.owner(TypeSession, h.Tags)
 		if st != pl.desired.Name || pl.ownedSessions[key] == nil || !want[key] {
 			what := ownerName(st)
 			if st == pl.desired.Name {
@@ -416,6 +416,9 @@ func (pl *planner) emitSession(w *sessionWork, freedBy map[int]string, sourceFre
 	reasons := w.reasons
 	if reasons == nil {
 		reasons = label(l.Tags, liveHash, wantHash)
+	}
+	if pl.renamed(l.Tags, d.Key) {
+		reasons = append(reasons, ReasonRename)
 	}
 	ss := &SessionSpec{}
 	changed := false

@@ -1,0 +1,28 @@
+// Package planfile reads and writes saved plans (contract C9): what
+// `tmsync plan --out FILE` writes and `tmsync apply FILE` and `tmsync show
+// FILE` read.
+//
+// A File is the plan of one stack with what apply needs to check and, if
+// live state moved, recompute it: the plan (steps and tokens), the canonical
+// desired state, the snapshot the plan was computed from, the options that
+// shaped it, the endpoint, region, stack and tool version, the creation and
+// expiry times, and a checksum.
+//
+// On disk there is one format, a Bundle: a JSON document holding one File per
+// stack, so that `tmsync plan -f dir --out plan.json` over several stacks
+// writes one file and a single stack is simply a bundle of one. Each File
+// carries its own checksum (so that a File handed on alone can be verified)
+// and the bundle has one over all of them (so that dropping or reordering a
+// stack is noticed too). A checksum is the SHA-256 of the canonical JSON (as
+// encoding/json writes it, without the checksum field): it catches edits and
+// corruption, not a forger, who can recompute it; a saved plan is as
+// trustworthy as the place it is kept.
+//
+// Reading is strict: at most 64 MiB, no unknown fields, no trailing data, a
+// known format version, consistent stacks and regions, and checksums that
+// match. Numbers inside changes' before and after maps read back as
+// json.Number, so that a loaded plan encodes to exactly what was saved.
+//
+// The package does no API calls; its only I/O is reading and writing the
+// file it is given.
+package planfile

@@ -149,15 +149,6 @@ type object struct {
 	rules   []*docChange
 }
 
-// count returns the number of changes in o.
-func (o *object) count() int {
-	n := len(o.rules)
-	if o.change != nil {
-		n++
-	}
-	return n
-}
-
 // objects groups the changes of d, in plan order, so that rules are shown
 // under their filter.
 func (d *document) objects() []*object {

@@ -32,6 +32,9 @@ type Options struct {
 	// Reserved holds session priorities claimed by other stacks planned in
 	// the same run and region, priority to the holder's address.
 	Reserved map[int]string
+	// Siblings are the other stacks of the run: their objects are not
+	// reported as unmanaged.
+	Siblings []string
 }
 
 // A Problem is a reason the plan cannot be made.
@@ -373,12 +376,22 @@ func intp(i int) *int       { return &i }
 func boolp(b bool) *bool    { return &b }
 
 func (pl *planner) reportUnmanaged() {
+	sibling := map[string]bool{}
+	for _, s := range pl.opts.Siblings {
+		sibling[s] = true
+	}
 	for _, f := range pl.live.Filters {
+		if sibling[f.Tags[cloud.TagStack]] {
+			continue
+		}
 		if st, _ := pl.owner(TypeFilter, f.Tags); st != pl.desired.Name && !pl.taken[f.ID] {
 			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: TypeFilter, ID: f.ID, Name: f.Name, Stack: st})
 		}
 	}
 	for _, s := range pl.live.Sessions {
+		if sibling[s.Tags[cloud.TagStack]] {
+			continue
+		}
 		if st, _ := pl.owner(TypeSession, s.Tags); st != pl.desired.Name && !pl.taken[s.ID] {
 			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: TypeSession, ID: s.ID, Name: s.Name, Stack: st})
 		}

@@ -1,0 +1,550 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tmsync/tmsync/internal/apply"
+	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/plan"
+	"github.com/tmsync/tmsync/internal/spec"
+	"github.com/tmsync/tmsync/internal/views"
+)
+
+// planFlags are shared by plan, apply, destroy and drift.
+func planFlags() []ucli.Flag {
+	return append([]ucli.Flag{
+		specFlag(),
+		&ucli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text, json or markdown"},
+		&ucli.BoolFlag{Name: "no-color", Usage: "never colour the output (NO_COLOR is honoured too)"},
+		&ucli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 2 when there are changes or drift"},
+		&ucli.BoolFlag{Name: "adopt", Usage: "take over unowned objects named by `id:` in the spec"},
+		&ucli.BoolFlag{Name: "allow-gap", Usage: "allow a rule to be deleted and recreated when no priority is free"},
+		&ucli.BoolFlag{Name: "allow-destroy", Usage: "allow plans that delete every owned object or more than --max-destroy"},
+		&ucli.IntFlag{Name: "max-destroy", Usage: "refuse plans deleting more than `N` objects (0: no limit)"},
+		&ucli.IntFlag{Name: "sources-per-session", Usage: "override the spec's limits.sourcesPerSession"},
+		&ucli.IntFlag{Name: "sessions-per-source", Usage: "override the spec's limits.sessionsPerSource"},
+		&ucli.StringFlag{Name: "lock-dir", Usage: "directory of the per-stack locks (default: the user cache directory)"},
+		&ucli.DurationFlag{Name: "lock-timeout", Value: 30 * time.Second, Usage: "wait this long for another run's lock"},
+	}, endpointFlags()...)
+}
+
+func applyFlags() []ucli.Flag {
+	return append(planFlags(),
+		&ucli.BoolFlag{Name: "auto-approve", Usage: "apply without asking"},
+		&ucli.BoolFlag{Name: "dry-run", Usage: "send every checkable step with DryRun=true; change nothing"},
+		&ucli.IntFlag{Name: "parallelism", Value: 10, Usage: "steps in flight at once"},
+		&ucli.Float64Flag{Name: "max-rps", Value: 20, Usage: "API calls a second per account and region (0: no limit)"},
+		&ucli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up on one step after this long"},
+		&ucli.DurationFlag{Name: "poll-interval", Value: 200 * time.Millisecond, Usage: "first wait before polling a changed object"},
+		&ucli.DurationFlag{Name: "retry-interval", Value: 200 * time.Millisecond, Usage: "first wait before retrying a refused call"},
+	)
+}
+
+// runOptions are the parsed flags of plan, apply, destroy and drift.
+type runOptions struct {
+	paths       []string
+	format      string
+	color       bool
+	detailed    bool
+	plan        plan.Options
+	lockDir     string
+	lockTimeout time.Duration
+	endpoint    endpointOptions
+	out         string
+
+	autoApprove bool
+	apply       apply.Options
+	maxRPS      float64
+}
+
+func runOptionsFrom(c *ucli.Context) (runOptions, error) {
+	o := runOptions{
+		paths:       append(c.StringSlice("file"), c.Args().Slice()...),
+		format:      c.String("format"),
+		detailed:    c.Bool("detailed-exitcode"),
+		lockDir:     c.String("lock-dir"),
+		lockTimeout: c.Duration("lock-timeout"),
+		endpoint:    endpointOptionsFrom(c),
+		plan: plan.Options{
+			Adopt: c.Bool("adopt"), AllowGap: c.Bool("allow-gap"), AllowDestroy: c.Bool("allow-destroy"),
+			MaxDestroy: c.Int("max-destroy"), SourcesPerSession: c.Int("sources-per-session"),
+			SessionsPerSource: c.Int("sessions-per-source"),
+		},
+	}
+	o.color = views.ColorEnabled(os.Stdout, c.Bool("no-color"))
+	if w, ok := c.App.Writer.(*os.File); !ok || w != os.Stdout {
+		o.color = false
+	}
+	switch o.format {
+	case "text", "json", "markdown":
+	default:
+		return o, withHint(fmt.Errorf("unknown --format %q", o.format), "use text, json or markdown")
+	}
+	if c.IsSet("out") || c.String("out") != "" {
+		o.out = c.String("out")
+	}
+	if c.Command.Name != "plan" && c.Command.Name != "drift" {
+		o.autoApprove = c.Bool("auto-approve")
+		o.maxRPS = c.Float64("max-rps")
+		o.apply = apply.Options{
+			Parallelism: c.Int("parallelism"), Timeout: c.Duration("timeout"), DryRun: c.Bool("dry-run"),
+			PollInitial: c.Duration("poll-interval"), RetryBase: c.Duration("retry-interval"),
+		}
+		if o.apply.PollInitial > 0 && o.apply.PollInitial < time.Second {
+			o.apply.PollMax = max(o.apply.PollInitial*16, o.apply.PollInitial)
+		}
+		if o.apply.RetryBase > 0 {
+			o.apply.RetryMax = max(o.apply.RetryBase*32, o.apply.RetryBase)
+		}
+	}
+	if o.plan.MaxDestroy < 0 {
+		return o, errors.New("--max-destroy must not be negative")
+	}
+	return o, o.endpoint.validate()
+}
+
+// signalContext ends on SIGINT or SIGTERM.
+func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+}
+
+// stackRun is one stack's plan, with what made it.
+type stackRun struct {
+	stack  *spec.Stack
+	client cloud.Client
+	close  func() error
+	unlock func()
+	snap   *cloud.Snapshot
+	plan   *plan.Plan
+}
+
+func (r *stackRun) release() {
+	if r.close != nil {
+		r.close()
+	}
+	if r.unlock != nil {
+		r.unlock()
+	}
+}
+
+// prepare opens a client, takes the lock, reads live state and plans.
+func prepare(ctx context.Context, st *spec.Stack, o runOptions, lock bool) (*stackRun, error) {
+	r := &stackRun{stack: st}
+	c, closeFn, err := o.endpoint.open(ctx, st.Region, st.Profile)
+	if err != nil {
+		return r, err
+	}
+	r.client, r.close = c, closeFn
+	if lock {
+		unlock, err := lockStack(ctx, o.lockDir, st.Name, st.Region, o.lockTimeout)
+		if err != nil {
+			return r, err
+		}
+		r.unlock = unlock
+	}
+	if r.snap, err = cloud.ReadSnapshot(ctx, c); err != nil {
+		return r, fmt.Errorf("read live state of %s: %w", st.Region, err)
+	}
+	po := o.plan
+	po.Endpoint = c.Endpoint()
+	if r.plan, err = plan.Compute(st, r.snap, po); err != nil {
+		return r, fmt.Errorf("stack %s: %w", st.Name, err)
+	}
+	return r, nil
+}
+
+func render(w io.Writer, p *plan.Plan, o runOptions) error {
+	switch o.format {
+	case "json":
+		return views.JSON(w, p)
+	case "markdown":
+		return views.Markdown(w, p, views.MarkdownOptions{})
+	}
+	return views.Text(w, p, views.TextOptions{Color: o.color})
+}
+
+// reservePriorities tells each stack which session priorities the other
+// stacks of the run want in the same region, so collisions are caught at
+// plan time.
+func siblings(stacks []*spec.Stack, self *spec.Stack) []string {
+	var out []string
+	for _, s := range stacks {
+		if s != self {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+func reservePriorities(stacks []*spec.Stack) map[string]map[int]string {
+	out := map[string]map[int]string{}
+	for _, s := range stacks {
+		m := map[int]string{}
+		for _, o := range stacks {
+			if o == s || o.Region != s.Region {
+				continue
+			}
+			for _, x := range o.Sessions {
+				m[x.Priority] = "stack " + o.Name + " session." + x.Key
+			}
+		}
+		out[s.Name] = m
+	}
+	return out
+}
+
+func init() {
+	commands = append(commands, &ucli.Command{
+		Name:      "plan",
+		Usage:     "show what apply would change",
+		ArgsUsage: "[PATH...]",
+		Description: `Reads live state once (List calls, 100 a page, and the service status),
+   diffs it against the spec and prints the plan. Nothing is changed.
+
+Examples:
+   tmsync plan -f examples/ --endpoint local
+   tmsync plan -f specs/ --format markdown > plan.md
+   tmsync plan -f specs/ --out plan.json && tmsync apply plan.json
+   tmsync plan -f specs/ --detailed-exitcode   # exit 2 when there are changes
+
+` + exitCodesHelp,
+		Flags: append(planFlags(), &ucli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for tmsync apply FILE"}),
+		Action: func(c *ucli.Context) error {
+			o, err := runOptionsFrom(c)
+			if err != nil {
+				return err
+			}
+			return runPlan(c.Context, o, c.App.Writer, c.App.ErrWriter)
+		},
+	})
+}
+
+func runPlan(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
+	stacks, err := loadStacks(o.paths)
+	if err != nil {
+		return err
+	}
+	reserved := reservePriorities(stacks)
+	var codes []int
+	var plans []*stackRun
+	defer func() {
+		for _, r := range plans {
+			r.release()
+		}
+	}()
+	for _, st := range stacks {
+		oo := o
+		oo.plan.Reserved = reserved[st.Name]
+		oo.plan.Siblings = siblings(stacks, st)
+		r, err := prepare(ctx, st, oo, false)
+		plans = append(plans, r)
+		if err != nil {
+			codes = append(codes, exitCode(err, stderr))
+			continue
+		}
+		if err := render(stdout, r.plan, o); err != nil {
+			return err
+		}
+		if o.detailed && !r.plan.Empty() {
+			codes = append(codes, ExitChanges)
+		} else {
+			codes = append(codes, ExitOK)
+		}
+	}
+	if o.out != "" {
+		if err := savePlans(o.out, plans, o); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "Saved the plan to %s; apply it with: tmsync apply %s\n", o.out, o.out)
+	}
+	return codeError(aggregate(codes...))
+}
+
+// codeError turns an aggregate exit code back into the error exitCode maps.
+func codeError(code int) error {
+	switch code {
+	case ExitChanges:
+		return errChanges
+	case ExitError:
+		return silentError{errors.New("failed")}
+	}
+	return nil
+}
+
+func init() {
+	commands = append(commands, &ucli.Command{
+		Name:      "apply",
+		Usage:     "make live state equal the spec, or apply a saved plan",
+		ArgsUsage: "[PATH...] | PLANFILE",
+		Description: `Plans, shows the plan, asks for confirmation on a terminal, then applies it
+   in dependency order. Every call carries a client token computed in the plan
+   and reused on each retry and re-run, so an interrupted apply can be run
+   again safely. A saved plan (tmsync plan --out FILE) is applied without
+   asking, after checking that live state still matches it.
+
+Examples:
+   tmsync apply -f examples/ --endpoint local --auto-approve
+   tmsync apply plan.json
+   tmsync apply -f specs/ --dry-run
+
+` + exitCodesHelp,
+		Flags: applyFlags(),
+		Action: func(c *ucli.Context) error {
+			o, err := runOptionsFrom(c)
+			if err != nil {
+				return err
+			}
+			if len(c.StringSlice("file")) == 0 && c.Args().Len() == 1 && isPlanFile(c.Args().First()) {
+				return runApplySaved(c.Context, c.Args().First(), o, c.App.Writer, c.App.ErrWriter)
+			}
+			return runApply(c.Context, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
+		},
+	})
+	commands = append(commands, &ucli.Command{
+		Name:      "destroy",
+		Usage:     "delete every object the stack owns",
+		ArgsUsage: "[PATH...]",
+		Description: `Deletes every filter and session tagged with the stack's name, sessions
+   first. Objects with protect: true in the spec are refused. Without a spec,
+   name the stack with --stack and --region.
+
+Examples:
+   tmsync destroy -f examples/quickstart --endpoint local --auto-approve
+   tmsync destroy --stack web-ids --region cn-hangzhou
+
+` + exitCodesHelp,
+		Flags: append(applyFlags(),
+			&ucli.StringFlag{Name: "stack", Usage: "stack `NAME` to destroy without a spec"},
+			&ucli.StringFlag{Name: "region", Usage: "`REGION` of --stack"}),
+		Action: func(c *ucli.Context) error {
+			o, err := runOptionsFrom(c)
+			if err != nil {
+				return err
+			}
+			o.plan.Destroy = true
+			if len(o.paths) == 0 {
+				if c.String("stack") == "" || c.String("region") == "" {
+					return withHint(errors.New("nothing to destroy"), "pass -f PATH, or --stack NAME --region REGION")
+				}
+				st := &spec.Stack{Name: c.String("stack"), Region: c.String("region")}
+				return applyStacks(c.Context, []*spec.Stack{st}, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
+			}
+			return runApply(c.Context, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
+		},
+	})
+}
+
+func runApply(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	stacks, err := loadStacks(o.paths)
+	if err != nil {
+		return err
+	}
+	return applyStacks(ctx, stacks, o, stdin, stdout, stderr)
+}
+
+func applyStacks(ctx context.Context, stacks []*spec.Stack, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	ctx, cancel := signalContext(ctx)
+	defer cancel()
+	reserved := reservePriorities(stacks)
+	limiters := map[string]*apply.Limiter{}
+	var codes []int
+	for _, st := range stacks {
+		oo := o
+		oo.plan.Reserved = reserved[st.Name]
+		oo.plan.Siblings = siblings(stacks, st)
+		if limiters[st.Region] == nil {
+			limiters[st.Region] = apply.NewLimiter(o.maxRPS)
+		}
+		oo.apply.Limiter = limiters[st.Region]
+		code := exitCode(applyStack(ctx, st, oo, stdin, stdout, stderr), stderr)
+		codes = append(codes, code)
+	}
+	return codeError(aggregate(codes...))
+}
+
+func applyStack(ctx context.Context, st *spec.Stack, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	r, err := prepare(ctx, st, o, true)
+	defer r.release()
+	if err != nil {
+		return err
+	}
+	progress := stderr
+	if o.format == "json" {
+		progress = io.Discard
+	}
+	if o.format != "json" {
+		if err := render(stdout, r.plan, o); err != nil {
+			return err
+		}
+	}
+	if r.plan.Empty() {
+		return nil
+	}
+	if !o.autoApprove && !o.apply.DryRun {
+		if err := confirm(stdin, stdout, r.plan); err != nil {
+			return err
+		}
+	}
+	return executeJournaled(ctx, r, r.plan, o, stdout, progress)
+}
+
+// executeJournaled runs p after taking the tokens of unfinished steps of a
+// killed earlier run and recording p's own, then clears the journal once
+// everything is done.
+func executeJournaled(ctx context.Context, r *stackRun, p *plan.Plan, o runOptions, stdout, progress io.Writer) error {
+	if o.apply.DryRun {
+		return execute(ctx, r, p, o, stdout, progress)
+	}
+	jpath := journalPath(o.lockDir, r.stack.Name, r.stack.Region)
+	plan.ReuseTokens(p, readJournal(jpath), r.snap)
+	if err := writeJournal(jpath, p); err != nil {
+		return fmt.Errorf("record the apply in %s: %w", jpath, err)
+	}
+	err := execute(ctx, r, p, o, stdout, progress)
+	if err == nil {
+		os.Remove(jpath)
+	}
+	return err
+}
+
+// execute runs p and reports the outcome; it is shared by fresh and saved
+// plans.
+func execute(ctx context.Context, r *stackRun, p *plan.Plan, o runOptions, stdout, progress io.Writer) error {
+	enc := json.NewEncoder(stdout)
+	obs := func(e apply.Event) {
+		if o.format == "json" {
+			enc.Encode(e)
+			return
+		}
+		printEvent(progress, e)
+	}
+	res := apply.Run(ctx, p, r.client, o.apply, obs)
+	if o.apply.DryRun {
+		fmt.Fprintf(progress, "Dry run: %d checked, %d not checkable, %d failed.\n", len(res.Checked), len(res.NotCheckable), len(res.Failed))
+		for _, n := range res.NotCheckable {
+			fmt.Fprintf(progress, "  not checkable: %s: %s\n", n.Step, n.Because)
+		}
+		return reportFailures(progress, res)
+	}
+	// Read live state once more to say whether the stack converged.
+	snap, err := cloud.ReadSnapshot(ctx, r.client)
+	converged := false
+	if err == nil {
+		po := o.plan
+		po.Endpoint = r.client.Endpoint()
+		if again, err := plan.Compute(r.stack, snap, po); err == nil {
+			converged = again.Empty()
+		}
+	}
+	add, change, destroy := countApplied(p, res)
+	fmt.Fprintf(progress, "Apply complete: %d added, %d changed, %d destroyed.\n", add, change, destroy)
+	if converged {
+		fmt.Fprintf(progress, "Stack %s in %s has converged.\n", r.stack.Name, r.stack.Region)
+	} else {
+		fmt.Fprintf(progress, "Stack %s in %s has not converged yet; run tmsync plan to see what remains.\n", r.stack.Name, r.stack.Region)
+	}
+	return reportFailures(progress, res)
+}
+
+func reportFailures(w io.Writer, res *apply.Result) error {
+	if res.OK() {
+		return nil
+	}
+	fmt.Fprintf(w, "Applied %d steps, %d failed, %d skipped:\n", len(res.Applied), len(res.Failed), len(res.Skipped))
+	for _, f := range res.Failed {
+		fmt.Fprintf(w, "  failed:  %s: %s\n", f.Step, f.Message)
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "  skipped: %s: %s\n", s.Step, s.Because)
+	}
+	return withHint(fmt.Errorf("%d steps failed, %d skipped", len(res.Failed), len(res.Skipped)),
+		"fix the cause, then run apply again: steps already done are not repeated")
+}
+
+// countApplied counts the changes whose steps all ran.
+func countApplied(p *plan.Plan, res *apply.Result) (add, change, destroy int) {
+	done := map[string]bool{}
+	for _, id := range res.Applied {
+		done[id] = true
+	}
+	failed := map[string]bool{}
+	for _, s := range p.Steps {
+		if !done[s.ID] {
+			failed[s.Address] = true
+		}
+	}
+	for _, c := range p.Changes {
+		if failed[c.Address] {
+			continue
+		}
+		switch c.Action {
+		case plan.Create:
+			add++
+		case plan.Update:
+			change++
+		case plan.Delete:
+			destroy++
+		case plan.Replace:
+			add++
+			destroy++
+		}
+	}
+	return
+}
+
+func printEvent(w io.Writer, e apply.Event) {
+	id := ""
+	if e.ObjectID != "" {
+		id = " (" + e.ObjectID + ")"
+	}
+	switch e.Type {
+	case apply.StepStarted:
+		fmt.Fprintf(w, "%s: %s%s...\n", e.Address, e.Op, id)
+	case apply.StepWaiting:
+		fmt.Fprintf(w, "%s: %s\n", e.Address, e.Message)
+	case apply.StepRetrying:
+		fmt.Fprintf(w, "%s: %s refused with %s, retrying with the same token (attempt %d)\n", e.Address, e.Op, e.Code, e.Attempt+1)
+	case apply.StepFinished:
+		fmt.Fprintf(w, "%s: %s done%s [%s]\n", e.Address, e.Op, id, e.Elapsed.Round(time.Millisecond))
+	case apply.StepFailed:
+		fmt.Fprintf(w, "%s: %s failed: %s\n", e.Address, e.Op, e.Message)
+	case apply.StepSkipped:
+		fmt.Fprintf(w, "%s: %s skipped: %s\n", e.Address, e.Op, e.Message)
+	case apply.StepChecked:
+		fmt.Fprintf(w, "%s: %s passes the dry run\n", e.Address, e.Op)
+	case apply.StepUncheck:
+		fmt.Fprintf(w, "%s: %s not checkable: %s\n", e.Address, e.Op, e.Message)
+	}
+}
+
+// confirm asks on a terminal; without one it refuses.
+func confirm(stdin io.Reader, stdout io.Writer, p *plan.Plan) error {
+	f, ok := stdin.(*os.File)
+	if !ok || !isTerminal(f) {
+		return withHint(errors.New("apply needs confirmation and there is no terminal to ask"),
+			"review the plan, then pass --auto-approve, or apply a saved plan: tmsync plan --out plan.json; tmsync apply plan.json")
+	}
+	fmt.Fprintf(stdout, "\nApply these changes to stack %s in %s? Only 'yes' is accepted: ", p.Stack, p.Region)
+	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return errors.New("apply cancelled")
+	}
+	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

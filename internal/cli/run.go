@@ -175,6 +175,28 @@ func render(w io.Writer, p *plan.Plan, o runOptions) error {
 	return views.Text(w, p, views.TextOptions{Color: o.color})
 }
 
+// renderAll renders the plans of every stack that planned: one document
+// for one stack, a grouped one for several.
+func renderAll(w io.Writer, runs []*stackRun, o runOptions) error {
+	var ps []*plan.Plan
+	for _, r := range runs {
+		if r.plan != nil {
+			ps = append(ps, r.plan)
+		}
+	}
+	switch {
+	case len(ps) == 0:
+		return nil
+	case len(ps) == 1:
+		return render(w, ps[0], o)
+	case o.format == "json":
+		return views.JSONMulti(w, ps)
+	case o.format == "markdown":
+		return views.MarkdownMulti(w, ps, views.MarkdownOptions{})
+	}
+	return views.TextMulti(w, ps, views.TextOptions{Color: o.color})
+}
+
 // reservePriorities tells each stack which session priorities the other
 // stacks of the run want in the same region, so collisions are caught at
 // plan time.
@@ -254,14 +276,14 @@ func runPlan(ctx context.Context, o runOptions, stdout, stderr io.Writer) error 
 			codes = append(codes, exitCode(err, stderr))
 			continue
 		}
-		if err := render(stdout, r.plan, o); err != nil {
-			return err
-		}
 		if o.detailed && !r.plan.Empty() {
 			codes = append(codes, ExitChanges)
 		} else {
 			codes = append(codes, ExitOK)
 		}
+	}
+	if err := renderAll(stdout, plans, o); err != nil {
+		return err
 	}
 	if o.out != "" {
 		if err := savePlans(o.out, plans, o); err != nil {

@@ -69,7 +69,7 @@ func runApplySaved(ctx context.Context, path string, o runOptions, stdout, stder
 	defer cancel()
 	b, err := planfile.LoadBundle(path)
 	if err != nil {
-		return withHint(fmt.Errorf("read saved plan %s: %w", path, err), "make a new one with tmsync plan --out FILE")
+		return withHint(fmt.Errorf("%s: %w", path, err), "make a new one with tmsync plan --out FILE")
 	}
 	var codes []int
 	for _, f := range b.Files {

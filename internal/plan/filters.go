@@ -217,7 +217,7 @@ func (pl *planner) planFilter(d *spec.Filter) {
 	if reasons == nil {
 		reasons = label(l.Tags, liveHash, wantHash)
 	}
-	renamed := pl.renamed(l.Tags, d.Key)
+	renamed := reasons[0] != ReasonAdopt && pl.renamed(l.Tags, d.Key)
 	if renamed {
 		reasons = append(reasons, ReasonRename)
 	}
@@ -331,6 +331,11 @@ func (pl *planner) planFilter(d *spec.Filter) {
 			}
 			if isGap(rd.gaps, r) {
 				c.Action, c.Reasons = Replace, append(append([]Reason{}, reasons...), ReasonGap)
+				for _, old := range rd.deletes {
+					if cloud.SameMatch(old, r) {
+						c.ID, c.Before = old.ID, ruleAttrs(old)
+					}
+				}
 				pl.p.Gaps = append(pl.p.Gaps, fmt.Sprintf("%s is deleted and created again: traffic it matches is not mirrored in between", raddr))
 			}
 			pl.addChange(c)

@@ -417,7 +417,7 @@ func (pl *planner) emitSession(w *sessionWork, freedBy map[int]string, sourceFre
 	if reasons == nil {
 		reasons = label(l.Tags, liveHash, wantHash)
 	}
-	if pl.renamed(l.Tags, d.Key) {
+	if reasons[0] != ReasonAdopt && pl.renamed(l.Tags, d.Key) {
 		reasons = append(reasons, ReasonRename)
 	}
 	ss := &SessionSpec{}

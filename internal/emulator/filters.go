@@ -81,17 +81,13 @@ func deleteFilter(c *call) (any, error) {
 	if err := c.beginWrite(); err != nil {
 		return nil, err
 	}
-	f, err := c.getFilter("TrafficMirrorFilterId", false)
+	f, err := c.getFilter("TrafficMirrorFilterId", true)
 	if err != nil {
 		return nil, err
 	}
 	c.touch(f.ID)
-	for _, d := range directions {
-		for _, ru := range f.rules(d.dir) {
-			if ru.Status != statusCreated {
-				return nil, errStatus(typeRule, ru.ID, ru.Status)
-			}
-		}
+	if err := f.ruleBusy(""); err != nil {
+		return nil, err
 	}
 	for _, s := range c.rs().sortedSessions() {
 		if s.FilterID == f.ID {
@@ -181,7 +177,7 @@ func deleteRules(c *call) (any, error) {
 	if err := c.beginWrite(); err != nil {
 		return nil, err
 	}
-	f, err := c.getFilter("TrafficMirrorFilterId", false)
+	f, err := c.getFilter("TrafficMirrorFilterId", true)
 	if err != nil {
 		return nil, err
 	}
@@ -207,8 +203,8 @@ func deleteRules(c *call) (any, error) {
 		if found == nil {
 			return nil, errNotFound(typeRule, id)
 		}
-		if found.Status != statusCreated {
-			return nil, errStatus(typeRule, id, found.Status)
+		if err := f.ruleBusy(id); err != nil {
+			return nil, err
 		}
 		hit = append(hit, found)
 	}
@@ -233,11 +229,8 @@ func updateRule(c *call) (any, error) {
 		return nil, errNotFound(typeRule, id)
 	}
 	c.touch(f.ID, ru.ID)
-	if f.Status != statusCreated {
-		return nil, errStatus(typeFilter, f.ID, f.Status)
-	}
-	if ru.Status != statusCreated {
-		return nil, errStatus(typeRule, ru.ID, ru.Status)
+	if err := f.ruleBusy(ru.ID); err != nil {
+		return nil, err
 	}
 	n := *ru
 	if v := c.p.str("RuleAction"); v != "" {
@@ -302,6 +295,28 @@ func updateRule(c *call) (any, error) {
 	return struct{}{}, nil
 }
 
+// ruleBusy refuses a change to a filter's rules (or the filter) while
+// anything of the unit is in transition. A filter being created or deleted
+// answers for itself; otherwise a rule in transition answers
+// IncorrectStatus.TrafficMirrorRule (rule ID "" means any rule), as
+// Terraform's retry lists expect.
+func (f *filter) ruleBusy(ruleID string) error {
+	if f.Status == statusCreating || f.Status == statusDeleting {
+		return errStatus(typeFilter, f.ID, f.Status)
+	}
+	for _, d := range directions {
+		for _, ru := range f.rules(d.dir) {
+			if ru.Status != statusCreated && (ruleID == "" || ru.ID == ruleID) {
+				return errStatus(typeRule, ru.ID, ru.Status)
+			}
+		}
+	}
+	if f.Status != statusCreated {
+		return errStatus(typeFilter, f.ID, f.Status)
+	}
+	return nil
+}
+
 func ruleAction(v string) (string, bool) {
 	switch strings.ToLower(v) {
 	case "accept":
@@ -324,7 +339,7 @@ var portRE = regexp.MustCompile(`^(-1/-1|\d{1,5}/\d{1,5})$`)
 
 func checkPorts(param, v string) error {
 	if !portRE.MatchString(v) {
-		return errIllegal(param, "The param of %s is illegal: %q is not start/end.", param, v)
+		return errIllegal(lastSegment(param), "The param of %s is illegal: %q is not start/end.", param, v)
 	}
 	if v == "-1/-1" {
 		return nil
@@ -333,7 +348,7 @@ func checkPorts(param, v string) error {
 	lo, _ := strconv.Atoi(a)
 	hi, _ := strconv.Atoi(b)
 	if lo < 1 || hi > 65535 || lo > hi {
-		return errIllegal(param, "The param of %s is illegal: %q must satisfy 1 <= start <= end <= 65535.", param, v)
+		return errIllegal(lastSegment(param), "The param of %s is illegal: %q must satisfy 1 <= start <= end <= 65535.", param, v)
 	}
 	return nil
 }
@@ -341,11 +356,11 @@ func checkPorts(param, v string) error {
 func checkCIDR(param, v, ipVersion string) error {
 	pfx, err := netip.ParsePrefix(v)
 	if err != nil {
-		return errIllegal(param, "The param of %s is illegal: %q is not a CIDR block.", param, v)
+		return errIllegal(lastSegment(param), "The param of %s is illegal: %q is not a CIDR block.", param, v)
 	}
 	is4 := pfx.Addr().Is4()
 	if (ipVersion == "IPv4") != is4 {
-		return errIllegal(param, "The param of %s is illegal: %q is not an %s CIDR block.", param, v, ipVersion)
+		return errIllegal(lastSegment(param), "The param of %s is illegal: %q is not an %s CIDR block.", param, v, ipVersion)
 	}
 	return nil
 }

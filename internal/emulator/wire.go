@@ -106,7 +106,7 @@ func (p params) indexed(prefix string) ([]int, error) {
 		}
 		n, err := strconv.Atoi(rest)
 		if err != nil || n < 1 || rest != strconv.Itoa(n) {
-			return nil, errInvalid(prefix + "." + rest)
+			return nil, newErr(400, "Invalid"+lastSegment(prefix), "Specified parameter %s.%s is not valid: the list index must be a positive integer.", prefix, rest)
 		}
 		if !seen[n] {
 			seen[n] = true

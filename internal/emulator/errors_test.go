@@ -12,9 +12,9 @@ import (
 // filter G (Created, no rules, unused), session S (Created, filter F,
 // source eni-a, priority 10), and filter C and session T still Creating.
 type world struct {
-	srv                *Server
-	clk                *fakeClock
-	rc                 *rawClient
+	srv                 *Server
+	clk                 *fakeClock
+	rc                  *rawClient
 	F, G, R, E, S, C, T string
 }
 
@@ -134,10 +134,10 @@ func TestErrorCodes(t *testing.T) {
 		"duplicate tag": {reason: "a key given twice", action: "CreateTrafficMirrorFilter",
 			params: map[string]string{"Tag.1.Key": "a", "Tag.2.Key": "a"}, wantStatus: 400, wantCode: "DuplicatedParam.TagKey"},
 		"11 rules": {reason: "at most 10 rules per direction", action: "CreateTrafficMirrorFilter",
-			params: merge(many("IngressRules", ".Action", 11, func(int) string { return "accept" }), many("IngressRules", ".Protocol", 11, func(int) string { return "ALL" })),
+			params:     merge(many("IngressRules", ".Action", 11, func(int) string { return "accept" }), many("IngressRules", ".Protocol", 11, func(int) string { return "ALL" })),
 			wantStatus: 400, wantCode: "QuotaExceeded.TrafficMirrorRule"},
 		"10 more rules": {reason: "existing rules count", action: "CreateTrafficMirrorFilterRules",
-			params: merge(map[string]string{"TrafficMirrorFilterId": "{F}"}, many("IngressRules", ".Action", 10, func(int) string { return "accept" }), many("IngressRules", ".Protocol", 10, func(int) string { return "ALL" })),
+			params:     merge(map[string]string{"TrafficMirrorFilterId": "{F}"}, many("IngressRules", ".Action", 10, func(int) string { return "accept" }), many("IngressRules", ".Protocol", 10, func(int) string { return "ALL" })),
 			wantStatus: 400, wantCode: "QuotaExceeded.TrafficMirrorRule"},
 		"rule priority 11": {reason: "rule priorities are 1..10", action: "CreateTrafficMirrorFilter",
 			params: ruleParams("IngressRules", 1, with(okRule, "Priority", "11")), wantStatus: 400, wantCode: "IllegalParam.Priority"},

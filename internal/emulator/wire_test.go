@@ -299,18 +299,27 @@ func TestSignatures(t *testing.T) {
 		wantStatus int
 		wantCode   string
 	}{
-		"good":           {reason: "a correct v1 signature", mod: func(*rawClient, map[string]string) {}, wantStatus: 200},
-		"wrong secret":   {reason: "signed with another secret", mod: func(rc *rawClient, _ map[string]string) { rc.badSecret = true }, wantStatus: 400, wantCode: "SignatureDoesNotMatch"},
-		"unknown key":    {reason: "an access key the server does not know", mod: func(rc *rawClient, _ map[string]string) { rc.ak = "LTAIunknown" }, wantStatus: 404, wantCode: "InvalidAccessKeyId.NotFound"},
-		"missing":        {reason: "no signature at all", mod: func(rc *rawClient, _ map[string]string) { rc.noSign = true }, wantStatus: 400, wantCode: "IncompleteSignature"},
-		"expired":        {reason: "16 minutes of skew", mod: func(rc *rawClient, _ map[string]string) { rc.now = func() time.Time { return clk.Now().Add(-16 * time.Minute) } }, wantStatus: 400, wantCode: "InvalidTimeStamp.Expired"},
-		"future":         {reason: "16 minutes ahead", mod: func(rc *rawClient, _ map[string]string) { rc.now = func() time.Time { return clk.Now().Add(16 * time.Minute) } }, wantStatus: 400, wantCode: "InvalidTimeStamp.Expired"},
-		"within skew":    {reason: "14 minutes of skew is fine", mod: func(rc *rawClient, _ map[string]string) { rc.now = func() time.Time { return clk.Now().Add(-14 * time.Minute) } }, wantStatus: 200},
+		"good":         {reason: "a correct v1 signature", mod: func(*rawClient, map[string]string) {}, wantStatus: 200},
+		"wrong secret": {reason: "signed with another secret", mod: func(rc *rawClient, _ map[string]string) { rc.badSecret = true }, wantStatus: 400, wantCode: "SignatureDoesNotMatch"},
+		"unknown key":  {reason: "an access key the server does not know", mod: func(rc *rawClient, _ map[string]string) { rc.ak = "LTAIunknown" }, wantStatus: 404, wantCode: "InvalidAccessKeyId.NotFound"},
+		"missing":      {reason: "no signature at all", mod: func(rc *rawClient, _ map[string]string) { rc.noSign = true }, wantStatus: 400, wantCode: "IncompleteSignature"},
+		"expired": {reason: "16 minutes of skew", mod: func(rc *rawClient, _ map[string]string) {
+			rc.now = func() time.Time { return clk.Now().Add(-16 * time.Minute) }
+		}, wantStatus: 400, wantCode: "InvalidTimeStamp.Expired"},
+		"future": {reason: "16 minutes ahead", mod: func(rc *rawClient, _ map[string]string) {
+			rc.now = func() time.Time { return clk.Now().Add(16 * time.Minute) }
+		}, wantStatus: 400, wantCode: "InvalidTimeStamp.Expired"},
+		"within skew": {reason: "14 minutes of skew is fine", mod: func(rc *rawClient, _ map[string]string) {
+			rc.now = func() time.Time { return clk.Now().Add(-14 * time.Minute) }
+		}, wantStatus: 200},
 		"bad timestamp":  {reason: "not the UTC format", mod: func(_ *rawClient, p map[string]string) { p["Timestamp"] = "yesterday" }, wantStatus: 400, wantCode: "InvalidTimeStamp.Format"},
 		"replayed nonce": {reason: "a nonce used before", mod: func(_ *rawClient, p map[string]string) { p["SignatureNonce"] = "used-nonce" }, wantStatus: 400, wantCode: "SignatureNonceUsed"},
 		"sts no token":   {reason: "a temporary key without its token", mod: func(rc *rawClient, _ map[string]string) { rc.ak, rc.secret = "STS.tmp", "stsSecret" }, wantStatus: 400, wantCode: "InvalidSecurityToken.Missing"},
-		"sts with token": {reason: "a temporary key with a token", mod: func(rc *rawClient, p map[string]string) { rc.ak, rc.secret = "STS.tmp", "stsSecret"; p["SecurityToken"] = "tok" }, wantStatus: 200},
-		"wrong version":  {reason: "another API version", mod: func(_ *rawClient, p map[string]string) { p["Version"] = "2014-05-26" }, wantStatus: 400, wantCode: "InvalidVersion"},
+		"sts with token": {reason: "a temporary key with a token", mod: func(rc *rawClient, p map[string]string) {
+			rc.ak, rc.secret = "STS.tmp", "stsSecret"
+			p["SecurityToken"] = "tok"
+		}, wantStatus: 200},
+		"wrong version": {reason: "another API version", mod: func(_ *rawClient, p map[string]string) { p["Version"] = "2014-05-26" }, wantStatus: 400, wantCode: "InvalidVersion"},
 	}
 	// Use the nonce once so the replay case meets it again.
 	rc := newRaw(srv)
@@ -344,7 +353,9 @@ func TestSignatures(t *testing.T) {
 			"good":       {reason: "the SDK's default signature", mod: func(*openapiutil.Config) {}},
 			"bad secret": {reason: "another secret", mod: func(c *openapiutil.Config) { c.AccessKeySecret = s("nope") }, wantCode: "SignatureDoesNotMatch"},
 			"unknown":    {reason: "unknown key", mod: func(c *openapiutil.Config) { c.AccessKeyId = s("LTAIx") }, wantCode: "InvalidAccessKeyId.NotFound"},
-			"sts":        {reason: "STS headers signed", mod: func(c *openapiutil.Config) { c.AccessKeyId, c.AccessKeySecret, c.SecurityToken = s("STS.tmp"), s("stsSecret"), s("token") }},
+			"sts": {reason: "STS headers signed", mod: func(c *openapiutil.Config) {
+				c.AccessKeyId, c.AccessKeySecret, c.SecurityToken = s("STS.tmp"), s("stsSecret"), s("token")
+			}},
 		} {
 			c := sdk(t, srv, tc.mod)
 			_, err := c.ListTrafficMirrorFilters(&vpc.ListTrafficMirrorFiltersRequest{RegionId: s(testRegion)})

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -43,6 +45,7 @@ func planFlags() []ucli.Flag {
 func applyFlags() []ucli.Flag {
 	return append(planFlags(),
 		&ucli.BoolFlag{Name: "auto-approve", Usage: "apply without asking"},
+		&ucli.IntFlag{Name: "stack-parallelism", Value: 4, Usage: "stacks applied at once"},
 		&ucli.BoolFlag{Name: "dry-run", Usage: "send every checkable step with DryRun=true; change nothing"},
 		&ucli.IntFlag{Name: "parallelism", Value: 10, Usage: "steps in flight at once"},
 		&ucli.Float64Flag{Name: "max-rps", Value: 20, Usage: "API calls a second per account and region (0: no limit)"},
@@ -64,9 +67,10 @@ type runOptions struct {
 	endpoint    endpointOptions
 	out         string
 
-	autoApprove bool
-	apply       apply.Options
-	maxRPS      float64
+	autoApprove      bool
+	apply            apply.Options
+	maxRPS           float64
+	stackParallelism int
 }
 
 func runOptionsFrom(c *ucli.Context) (runOptions, error) {
@@ -98,6 +102,7 @@ func runOptionsFrom(c *ucli.Context) (runOptions, error) {
 	if c.Command.Name != "plan" && c.Command.Name != "drift" {
 		o.autoApprove = c.Bool("auto-approve")
 		o.maxRPS = c.Float64("max-rps")
+		o.stackParallelism = c.Int("stack-parallelism")
 		o.apply = apply.Options{
 			Parallelism: c.Int("parallelism"), Timeout: c.Duration("timeout"), DryRun: c.Bool("dry-run"),
 			PollInitial: c.Duration("poll-interval"), RetryBase: c.Duration("retry-interval"),
@@ -128,6 +133,7 @@ type stackRun struct {
 	unlock func()
 	snap   *cloud.Snapshot
 	plan   *plan.Plan
+	err    error
 }
 
 func (r *stackRun) release() {
@@ -139,30 +145,71 @@ func (r *stackRun) release() {
 	}
 }
 
-// prepare opens a client, takes the lock, reads live state and plans.
+// prepare opens a client, takes the lock, reads live state and plans one
+// stack.
 func prepare(ctx context.Context, st *spec.Stack, o runOptions, lock bool) (*stackRun, error) {
-	r := &stackRun{stack: st}
-	c, closeFn, err := o.endpoint.open(ctx, st.Region, st.Profile)
-	if err != nil {
-		return r, err
-	}
-	r.client, r.close = c, closeFn
-	if lock {
-		unlock, err := lockStack(ctx, o.lockDir, st.Name, st.Region, o.lockTimeout)
-		if err != nil {
-			return r, err
+	runs, err := prepareAll(ctx, []*spec.Stack{st}, o, lock)
+	return runs[0], err
+}
+
+// prepareAll opens a client for each stack and takes every lock first, then
+// reads live state once per account and region (stacks there share one
+// snapshot), then plans each stack. Runs whose stack failed keep the error
+// in err; the first error is also returned.
+func prepareAll(ctx context.Context, stacks []*spec.Stack, o runOptions, lock bool) ([]*stackRun, error) {
+	runs := make([]*stackRun, len(stacks))
+	var first error
+	note := func(r *stackRun, err error) {
+		r.err = err
+		if first == nil {
+			first = err
 		}
-		r.unlock = unlock
 	}
-	if r.snap, err = cloud.ReadSnapshot(ctx, c); err != nil {
-		return r, fmt.Errorf("read live state of %s: %w", st.Region, err)
+	for i, st := range stacks {
+		r := &stackRun{stack: st}
+		runs[i] = r
+		c, closeFn, err := o.endpoint.open(ctx, st.Region, st.Profile)
+		if err != nil {
+			note(r, err)
+			continue
+		}
+		r.client, r.close = c, closeFn
+		if lock {
+			unlock, err := lockStack(ctx, o.lockDir, st.Name, st.Region, o.lockTimeout)
+			if err != nil {
+				note(r, err)
+				continue
+			}
+			r.unlock = unlock
+		}
 	}
-	po := o.plan
-	po.Endpoint = c.Endpoint()
-	if r.plan, err = plan.Compute(st, r.snap, po); err != nil {
-		return r, fmt.Errorf("stack %s: %w", st.Name, err)
+	snaps := map[string]*cloud.Snapshot{}
+	for _, r := range runs {
+		if r.err != nil {
+			continue
+		}
+		key := r.stack.Region + "\x00" + r.stack.Profile
+		if snaps[key] == nil {
+			snap, err := cloud.ReadSnapshot(ctx, r.client)
+			if err != nil {
+				note(r, fmt.Errorf("read live state of %s: %w", r.stack.Region, err))
+				continue
+			}
+			snaps[key] = snap
+		}
+		r.snap = snaps[key]
+		po := o.plan
+		po.Endpoint = r.client.Endpoint()
+		po.Reserved = reservePriorities(stacks)[r.stack.Name]
+		po.Siblings = siblings(stacks, r.stack)
+		p, err := plan.Compute(r.stack, r.snap, po)
+		if err != nil {
+			note(r, fmt.Errorf("stack %s: %w", r.stack.Name, err))
+			continue
+		}
+		r.plan = p
 	}
-	return r, nil
+	return runs, first
 }
 
 func render(w io.Writer, p *plan.Plan, o runOptions) error {
@@ -258,35 +305,28 @@ func runPlan(ctx context.Context, o runOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	reserved := reservePriorities(stacks)
-	var codes []int
-	var plans []*stackRun
+	runs, _ := prepareAll(ctx, stacks, o, false)
 	defer func() {
-		for _, r := range plans {
+		for _, r := range runs {
 			r.release()
 		}
 	}()
-	for _, st := range stacks {
-		oo := o
-		oo.plan.Reserved = reserved[st.Name]
-		oo.plan.Siblings = siblings(stacks, st)
-		r, err := prepare(ctx, st, oo, false)
-		plans = append(plans, r)
-		if err != nil {
-			codes = append(codes, exitCode(err, stderr))
-			continue
-		}
-		if o.detailed && !r.plan.Empty() {
+	var codes []int
+	for _, r := range runs {
+		switch {
+		case r.err != nil:
+			codes = append(codes, exitCode(r.err, stderr))
+		case o.detailed && !r.plan.Empty():
 			codes = append(codes, ExitChanges)
-		} else {
+		default:
 			codes = append(codes, ExitOK)
 		}
 	}
-	if err := renderAll(stdout, plans, o); err != nil {
+	if err := renderAll(stdout, runs, o); err != nil {
 		return err
 	}
 	if o.out != "" {
-		if err := savePlans(o.out, plans, o); err != nil {
+		if err := savePlans(o.out, runs, o); err != nil {
 			return err
 		}
 		fmt.Fprintf(stderr, "Saved the plan to %s; apply it with: tmsync apply %s\n", o.out, o.out)
@@ -379,47 +419,86 @@ func runApply(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr
 func applyStacks(ctx context.Context, stacks []*spec.Stack, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
-	reserved := reservePriorities(stacks)
+	runs, _ := prepareAll(ctx, stacks, o, true)
+	defer func() {
+		for _, r := range runs {
+			r.release()
+		}
+	}()
+	codes := make([]int, len(runs))
+	var todo []int
+	for i, r := range runs {
+		if r.err != nil {
+			codes[i] = exitCode(r.err, stderr)
+			continue
+		}
+		if o.format != "json" {
+			if err := render(stdout, r.plan, o); err != nil {
+				return err
+			}
+		}
+		if r.plan.Empty() {
+			continue
+		}
+		if !o.autoApprove && !o.apply.DryRun {
+			if err := confirm(stdin, stdout, r.plan); err != nil {
+				codes[i] = exitCode(err, stderr)
+				continue
+			}
+		}
+		todo = append(todo, i)
+	}
+	// Stacks of one account and region share one rate limit (C8).
 	limiters := map[string]*apply.Limiter{}
-	var codes []int
-	for _, st := range stacks {
+	for _, i := range todo {
+		key := runs[i].stack.Region + "\x00" + runs[i].stack.Profile
+		if limiters[key] == nil {
+			limiters[key] = apply.NewLimiter(o.maxRPS)
+		}
+	}
+	if len(todo) == 1 {
+		// One stack: stream its progress as it happens.
+		i := todo[0]
 		oo := o
-		oo.plan.Reserved = reserved[st.Name]
-		oo.plan.Siblings = siblings(stacks, st)
-		if limiters[st.Region] == nil {
-			limiters[st.Region] = apply.NewLimiter(o.maxRPS)
+		oo.apply.Limiter = apply.NewLimiter(o.maxRPS)
+		progress := stderr
+		if o.format == "json" {
+			progress = io.Discard
 		}
-		oo.apply.Limiter = limiters[st.Region]
-		code := exitCode(applyStack(ctx, st, oo, stdin, stdout, stderr), stderr)
-		codes = append(codes, code)
+		codes[i] = exitCode(executeJournaled(ctx, runs[i], runs[i].plan, oo, stdout, progress), stderr)
+		return codeError(aggregate(codes...))
 	}
+	sem := make(chan struct{}, max(1, o.stackParallelism))
+	var wg sync.WaitGroup
+	var outMu sync.Mutex
+	for _, i := range todo {
+		r := runs[i]
+		oo := o
+		oo.apply.Limiter = limiters[r.stack.Region+"\x00"+r.stack.Profile]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			// Output is grouped per stack: each stack's lines are written
+			// together when it ends.
+			var out, progress bytes.Buffer
+			var perr io.Writer = &progress
+			if o.format == "json" {
+				perr = io.Discard
+			}
+			var errBuf bytes.Buffer
+			err := executeJournaled(ctx, r, r.plan, oo, &out, perr)
+			codes[i] = exitCode(err, &errBuf)
+			outMu.Lock()
+			defer outMu.Unlock()
+			stdout.Write(out.Bytes())
+			stderr.Write(progress.Bytes())
+			stderr.Write(errBuf.Bytes())
+		}()
+	}
+	wg.Wait()
 	return codeError(aggregate(codes...))
-}
-
-func applyStack(ctx context.Context, st *spec.Stack, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
-	r, err := prepare(ctx, st, o, true)
-	defer r.release()
-	if err != nil {
-		return err
-	}
-	progress := stderr
-	if o.format == "json" {
-		progress = io.Discard
-	}
-	if o.format != "json" {
-		if err := render(stdout, r.plan, o); err != nil {
-			return err
-		}
-	}
-	if r.plan.Empty() {
-		return nil
-	}
-	if !o.autoApprove && !o.apply.DryRun {
-		if err := confirm(stdin, stdout, r.plan); err != nil {
-			return err
-		}
-	}
-	return executeJournaled(ctx, r, r.plan, o, stdout, progress)
 }
 
 // executeJournaled runs p after taking the tokens of unfinished steps of a

@@ -337,43 +337,61 @@ func TestAdoption(t *testing.T) {
 	}
 }
 
+func driftBase() *spec.Stack {
+	f := filt("web", rules(1)...)
+	f.Description, f.ResourceGroupID, f.Tags = "d", "rg-1", cloud.Tags{"team": "a"}
+	x := sess("a", "web", 10, "eni-1")
+	x.Description, x.ResourceGroupID, x.Tags, x.VNI = "d", "rg-1", cloud.Tags{"team": "a"}, intp(5)
+	return stk([]*spec.Filter{f, filt("other", rules(1)...)}, x)
+}
+
 func TestDriftAndSpecLabels(t *testing.T) {
-	desired := stk([]*spec.Filter{filt("web", rules(1)...)}, sess("a", "web", 10, "eni-1"))
-	cases := map[string]struct {
-		reason string
-		drift  func(s *cloud.Snapshot)
-		spec   func(s *spec.Stack)
-		want   Reason
-	}{
-		"filter name in console":   {reason: "name changed outside", drift: func(s *cloud.Snapshot) { s.Filters[0].Name = "x" }, want: ReasonDrift},
-		"filter name in spec":      {reason: "name changed in spec", spec: func(s *spec.Stack) { s.Filters[0].Name = "x" }, want: ReasonSpec},
-		"rule in console":          {reason: "rule action changed outside", drift: func(s *cloud.Snapshot) { s.Filters[0].Ingress[0].Action = "drop" }, want: ReasonDrift},
-		"session packet length":    {reason: "changed outside", drift: func(s *cloud.Snapshot) { s.Sessions[0].PacketLength = 9000 }, want: ReasonDrift},
-		"session enabled in spec":  {reason: "changed in spec", spec: func(s *spec.Stack) { s.Sessions[0].Enabled = false }, want: ReasonSpec},
-		"session sources console":  {reason: "source added outside", drift: func(s *cloud.Snapshot) { s.Sessions[0].SourceIDs = append(s.Sessions[0].SourceIDs, "eni-9") }, want: ReasonDrift},
-		"session tag in console":   {reason: "user tag added outside", drift: func(s *cloud.Snapshot) { s.Sessions[0].Tags["team"] = "x" }, want: ReasonDrift},
-		"session priority in spec": {reason: "priority changed in spec", spec: func(s *spec.Stack) { s.Sessions[0].Priority = 11 }, want: ReasonSpec},
+	type edit struct {
+		live func(s *cloud.Snapshot)
+		spec func(s *spec.Stack)
 	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			live := applied(t, desired)
-			want := stk([]*spec.Filter{filt("web", rules(1)...)}, sess("a", "web", 10, "eni-1"))
-			if tc.drift != nil {
-				tc.drift(live)
-			}
-			if tc.spec != nil {
-				tc.spec(want)
-			}
-			p, _ := converge(t, want, live, Options{})
-			if len(p.Changes) == 0 {
-				t.Fatalf("%s: no changes", tc.reason)
-			}
-			for _, c := range p.Changes {
-				if !c.HasReason(tc.want) || len(c.Reasons) != 1 {
-					t.Errorf("%s: change %s reasons %v, want only %s", tc.reason, c.Address, c.Reasons, tc.want)
+	fields := map[string]edit{
+		"filter name":         {func(s *cloud.Snapshot) { s.Filters[0].Name = "x" }, func(s *spec.Stack) { s.Filters[0].Name = "x" }},
+		"filter description":  {func(s *cloud.Snapshot) { s.Filters[0].Description = "x" }, func(s *spec.Stack) { s.Filters[0].Description = "x" }},
+		"filter tags":         {func(s *cloud.Snapshot) { s.Filters[0].Tags["team"] = "b" }, func(s *spec.Stack) { s.Filters[0].Tags = cloud.Tags{"team": "b"} }},
+		"filter group":        {func(s *cloud.Snapshot) { s.Filters[0].ResourceGroupID = "rg-2" }, func(s *spec.Stack) { s.Filters[0].ResourceGroupID = "rg-2" }},
+		"rule action":         {func(s *cloud.Snapshot) { s.Filters[0].Ingress[0].Action = "drop" }, func(s *spec.Stack) { s.Filters[0].Ingress[0].Action = "drop" }},
+		"rule ports":          {func(s *cloud.Snapshot) { s.Filters[0].Ingress[0].DestPort = "80/80" }, func(s *spec.Stack) { s.Filters[0].Ingress[0].DestPort = "80/80" }},
+		"rule cidr":           {func(s *cloud.Snapshot) { s.Filters[0].Ingress[0].SourceCIDR = "10.0.0.0/8" }, func(s *spec.Stack) { s.Filters[0].Ingress[0].SourceCIDR = "10.0.0.0/8" }},
+		"session name":        {func(s *cloud.Snapshot) { s.Sessions[0].Name = "x" }, func(s *spec.Stack) { s.Sessions[0].Name = "x" }},
+		"session description": {func(s *cloud.Snapshot) { s.Sessions[0].Description = "x" }, func(s *spec.Stack) { s.Sessions[0].Description = "x" }},
+		"session filter":      {func(s *cloud.Snapshot) { s.Sessions[0].FilterID = s.Filters[1].ID }, func(s *spec.Stack) { s.Sessions[0].Filter = "other" }},
+		"session target":      {func(s *cloud.Snapshot) { s.Sessions[0].TargetID = "eni-other" }, func(s *spec.Stack) { s.Sessions[0].TargetID = "eni-other" }},
+		"session priority":    {func(s *cloud.Snapshot) { s.Sessions[0].Priority = 11 }, func(s *spec.Stack) { s.Sessions[0].Priority = 11 }},
+		"session packet":      {func(s *cloud.Snapshot) { s.Sessions[0].PacketLength = 9000 }, func(s *spec.Stack) { s.Sessions[0].PacketLength = 9000 }},
+		"session vni":         {func(s *cloud.Snapshot) { s.Sessions[0].VNI = 6 }, func(s *spec.Stack) { s.Sessions[0].VNI = intp(6) }},
+		"session enabled":     {func(s *cloud.Snapshot) { s.Sessions[0].Enabled = false }, func(s *spec.Stack) { s.Sessions[0].Enabled = false }},
+		"session sources": {func(s *cloud.Snapshot) { s.Sessions[0].SourceIDs = []string{"eni-1", "eni-9"} },
+			func(s *spec.Stack) { s.Sessions[0].Sources = []string{"eni-1", "eni-9"} }},
+		"session group": {func(s *cloud.Snapshot) { s.Sessions[0].ResourceGroupID = "rg-2" }, func(s *spec.Stack) { s.Sessions[0].ResourceGroupID = "rg-2" }},
+		"session tags":  {func(s *cloud.Snapshot) { s.Sessions[0].Tags["team"] = "b" }, func(s *spec.Stack) { s.Sessions[0].Tags = cloud.Tags{"team": "b"} }},
+	}
+	for name, e := range fields {
+		for _, side := range []Reason{ReasonDrift, ReasonSpec} {
+			t.Run(name+" "+string(side), func(t *testing.T) {
+				live := applied(t, driftBase())
+				want := driftBase()
+				if side == ReasonDrift {
+					e.live(live)
+				} else {
+					e.spec(want)
 				}
-			}
-		})
+				p, _ := converge(t, want, live, Options{})
+				if len(p.Changes) == 0 {
+					t.Fatalf("no changes")
+				}
+				for _, c := range p.Changes {
+					if !c.HasReason(side) || len(c.Reasons) != 1 {
+						t.Errorf("change %s reasons %v, want only %s", c.Address, c.Reasons, side)
+					}
+				}
+			})
+		}
 	}
 }
 

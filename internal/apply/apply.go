@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -98,6 +99,7 @@ type runner struct {
 	mu     sync.Mutex
 	res    *Result
 	states map[string]*stepState
+	early  map[string]bool // steps sent ahead of their turn
 	rngMu  sync.Mutex
 	rng    *rand.Rand
 }
@@ -110,7 +112,7 @@ func Run(ctx context.Context, p *plan.Plan, c cloud.Client, opts Options, obs Ob
 		obs = func(Event) {}
 	}
 	r := &runner{c: c, opts: opts, res: &Result{Applied: []string{}, Failed: []Failure{}, Skipped: []Skip{}, IDs: map[string]string{}},
-		states: map[string]*stepState{}, rng: rand.New(rand.NewSource(opts.Seed + 1))}
+		states: map[string]*stepState{}, early: map[string]bool{}, rng: rand.New(rand.NewSource(opts.Seed + 1))}
 	var obsMu sync.Mutex
 	r.obs = func(e Event) {
 		obsMu.Lock()
@@ -247,10 +249,29 @@ func (r *runner) execute(ctx context.Context, st *stepState) {
 	defer cancel()
 	r.obs(Event{Type: StepStarted, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: s.Target.ID})
 
+	if r.ranEarly(s.ID) {
+		r.finish(st, s.Target.ID, start)
+		return
+	}
 	tok := s.ClientToken
 	regenerated := false
+	fellBack := false
 	for {
 		id, err := r.callWithRetry(sctx, s, tok, false)
+		if cloud.IsKind(err, cloud.KindQuota) && s.Op == plan.OpAddSources && !fellBack {
+			// The API's source limit is lower than planned: remove the
+			// gone sources first, then add again (C7), and report the gap.
+			fellBack = true
+			if rm := r.laterRemove(s); rm != nil {
+				r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Code: "gap",
+					Message: "source limit reached: removing " + strings.Join(rm.Params.Sources, ", ") + " first; their traffic and the new sources' is not mirrored in between"})
+				if err := r.runEarly(sctx, rm); err != nil {
+					r.fail(st, err, time.Since(start))
+					return
+				}
+				continue
+			}
+		}
 		if err != nil {
 			r.fail(st, r.timeoutError(sctx, s, err, ""), time.Since(start))
 			return
@@ -267,18 +288,54 @@ func (r *runner) execute(ctx context.Context, st *stepState) {
 			r.fail(st, r.timeoutError(sctx, s, err, status), time.Since(start))
 			return
 		}
-		if id != "" {
-			r.mu.Lock()
-			r.res.IDs[s.ID] = id
-			r.mu.Unlock()
-		}
-		st.ok = true
-		r.mu.Lock()
-		r.res.Applied = append(r.res.Applied, s.ID)
-		r.mu.Unlock()
-		r.obs(Event{Type: StepFinished, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: id, Elapsed: time.Since(start)})
+		r.finish(st, id, start)
 		return
 	}
+}
+
+func (r *runner) finish(st *stepState, id string, start time.Time) {
+	s := st.step
+	r.mu.Lock()
+	if id != "" {
+		r.res.IDs[s.ID] = id
+	}
+	r.res.Applied = append(r.res.Applied, s.ID)
+	r.mu.Unlock()
+	st.ok = true
+	r.obs(Event{Type: StepFinished, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: id, Elapsed: time.Since(start)})
+}
+
+// laterRemove returns a remove-sources step of s's unit that comes after s.
+func (r *runner) laterRemove(s *plan.Step) *plan.Step {
+	var best *plan.Step
+	for _, o := range r.states {
+		if o.step.Unit == s.Unit && o.step.Op == plan.OpRemoveSources && !r.ranEarly(o.step.ID) &&
+			(best == nil || o.step.ID < best.ID) {
+			best = o.step
+		}
+	}
+	return best
+}
+
+// runEarly sends step s now, ahead of its turn; when its turn comes it
+// finishes at once.
+func (r *runner) runEarly(ctx context.Context, s *plan.Step) error {
+	if _, err := r.callWithRetry(ctx, s, s.ClientToken, false); err != nil {
+		return err
+	}
+	if _, err := r.settle(ctx, s, ""); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.early[s.ID] = true
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *runner) ranEarly(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.early[id]
 }
 
 func (r *runner) timeoutError(ctx context.Context, s *plan.Step, err error, status string) error {

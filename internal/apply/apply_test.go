@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -247,5 +248,57 @@ func TestDeleteOfMissingIsDone(t *testing.T) {
 	res := Run(context.Background(), p, newFake(), fastOpts(), nil)
 	if !res.OK() || len(res.Applied) != 1 {
 		t.Errorf("result %+v, want the delete of a missing filter done", res)
+	}
+}
+
+func TestSourceQuotaFallsBackToRemoveFirst(t *testing.T) {
+	c := newFake()
+	r, _ := cloud.CanonicalRule(cloud.Rule{Direction: cloud.Ingress, Priority: 1, Action: "accept", Protocol: "ALL"}, true)
+	st := &spec.Stack{Name: "web", Region: "cn-hangzhou", Limits: spec.Limits{SourcesPerSession: 10},
+		Filters: []*spec.Filter{{Key: "web", Name: "web", Ingress: []spec.Rule{{Rule: r}}}},
+		Sessions: []*spec.Session{{Key: "ids", Name: "ids", Filter: "web", TargetType: cloud.TargetENI, TargetID: "eni-t",
+			Sources: []string{"eni-a"}, Priority: 1, Enabled: true, PacketLength: 1500}}}
+	p, _ := plan.Compute(st, &cloud.Snapshot{Region: "cn-hangzhou", ServiceEnabled: true}, plan.Options{})
+	if res := Run(context.Background(), p, c, fastOpts(), nil); !res.OK() {
+		t.Fatalf("setup: %+v", res)
+	}
+	live := &cloud.Snapshot{Region: "cn-hangzhou", ServiceEnabled: true}
+	for _, f := range c.filters {
+		f.Ingress = []cloud.Rule{{ID: "tmr-1", Direction: cloud.Ingress, Priority: 1, Action: "accept", Protocol: "ALL",
+			IPVersion: "IPv4", SourceCIDR: "0.0.0.0/0", DestCIDR: "0.0.0.0/0", Status: cloud.StatusCreated}}
+		live.Filters = append(live.Filters, *f)
+	}
+	for _, s := range c.sessions {
+		s.Tags, s.Name, s.SourceIDs, s.TargetID, s.TargetType = p.Steps[1].Params.Tags, "ids", []string{"eni-a"}, "eni-t", cloud.TargetENI
+		s.Priority, s.PacketLength, s.Enabled = 1, 1500, true
+		live.Sessions = append(live.Sessions, *s)
+	}
+	st.Sessions[0].Sources = []string{"eni-b"}
+	p2, err := plan.Compute(st, live, plan.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.calls = nil
+	c.errs["AddSources"] = []error{&cloud.APIError{Kind: cloud.KindQuota, Code: "QuotaExceeded.TrafficMirrorSource"}}
+	var events []Event
+	res := Run(context.Background(), p2, c, fastOpts(), func(e Event) { events = append(events, e) })
+	if !res.OK() {
+		t.Fatalf("result %+v", res)
+	}
+	var writes []string
+	for _, call := range c.calls {
+		if !strings.HasPrefix(call, "List") {
+			writes = append(writes, strings.Fields(call)[0])
+		}
+	}
+	if diff := cmp.Diff([]string{"AddSources", "RemoveSources", "AddSources"}, writes); diff != "" {
+		t.Errorf("writes (-want +got):\n%s", diff)
+	}
+	gap := false
+	for _, e := range events {
+		gap = gap || e.Code == "gap"
+	}
+	if !gap {
+		t.Errorf("no gap reported")
 	}
 }

@@ -87,6 +87,17 @@ func sdk(t *testing.T, s *Server, mods ...func(*openapiutil.Config)) *vpc.Client
 
 func v2(cfg *openapiutil.Config) { cfg.SignatureAlgorithm = tea.String("v2") }
 
+// ownHTTP gives the SDK client its own HTTP client. Tests that call from
+// several goroutines need it: the SDK's shared default client writes its
+// Timeout while other requests read it (a data race inside tea/dara).
+func ownHTTP(cfg *openapiutil.Config) { cfg.HttpClient = httpCaller{&http.Client{}} }
+
+type httpCaller struct{ c *http.Client }
+
+func (h httpCaller) Call(req *http.Request, _ *http.Transport) (*http.Response, error) {
+	return h.c.Do(req)
+}
+
 // code returns the API error code and HTTP status of an SDK error.
 func code(err error) (string, int) {
 	if err == nil {

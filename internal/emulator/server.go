@@ -514,15 +514,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		case <-time.After(d):
 		case <-r.Context().Done():
 			release()
-			return
+			abort()
 		case <-s.closing:
 			release()
-			return
+			abort()
 		}
 	}
 	if err := s.waitHolds(r.Context(), action); err != nil {
 		release()
-		return
+		abort()
 	}
 	c := &call{
 		s: s, action: action, p: p, region: region, now: now, reqID: reqID,
@@ -545,13 +545,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		panic(http.ErrAbortHandler)
+		abort()
 	case FaultHang:
 		select {
 		case <-r.Context().Done():
 		case <-s.closing:
 		}
-		return
+		abort()
 	}
 	if out.err != nil {
 		writeRaw(w, now, out.err.status, reqID, errorBody(out.err, reqID, host))
@@ -559,6 +559,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	writeBody(w, now, out.status, reqID, out.body)
 }
+
+// abort ends a request without any answer. Returning from a handler that
+// wrote nothing would send an empty 200, which clients take as success.
+func abort() { panic(http.ErrAbortHandler) }
 
 // commit runs the operation against the state under the store's lock.
 func (s *Server) commit(op operation, c *call, token string) outcome {

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/tmsync/tmsync/internal/plan"
+	"github.com/tmsync/tmsync/internal/views"
+)
+
+func init() {
+	commands = append(commands, &ucli.Command{
+		Name:      "drift",
+		Usage:     "report what differs from the spec, and unmanaged objects",
+		ArgsUsage: "[PATH...]",
+		Description: `Reads live state and reports, per stack, every object and field that
+   differs from the spec, labelled drift (changed outside tmsync since it last
+   wrote the object: its tmsync:applied hash no longer matches) and/or spec (the
+   spec changed), and the objects in the region that no stack given manages.
+   Nothing is changed and no lock is taken. The stacks of a run are written as
+   one document (one Markdown comment, one JSON document with plans[]), so a
+   scheduled job can post it as is. To correct drift, run tmsync apply.
+
+Examples:
+   tmsync drift -f specs/
+   tmsync drift -f specs/ --format markdown --detailed-exitcode > drift.md
+   tmsync drift -f specs/ --format json | jq '.plans[].changes[] | select(.reason | index("drift"))'
+
+` + exitCodesHelp,
+		Flags: planFlags(),
+		Action: func(c *ucli.Context) error {
+			o, err := runOptionsFrom(c)
+			if err != nil {
+				return err
+			}
+			return runDrift(c.Context, o, c.App.Writer, c.App.ErrWriter)
+		},
+	})
+}
+
+func runDrift(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
+	stacks, err := loadStacks(o.paths)
+	if err != nil {
+		return err
+	}
+	reserved := reservePriorities(stacks)
+	var codes []int
+	var plans []*plan.Plan
+	for _, st := range stacks {
+		oo := o
+		oo.plan.Reserved = reserved[st.Name]
+		r, err := prepare(ctx, st, oo, false)
+		r.release()
+		if err != nil {
+			codes = append(codes, exitCode(err, stderr))
+			continue
+		}
+		plans = append(plans, r.plan)
+		if o.detailed && !r.plan.Empty() {
+			codes = append(codes, ExitChanges)
+		} else {
+			codes = append(codes, ExitOK)
+		}
+	}
+	if len(plans) > 0 {
+		if err := renderDrift(stdout, plans, o); err != nil {
+			return err
+		}
+		for _, p := range plans {
+			fmt.Fprintln(stderr, driftSummary(p))
+		}
+	}
+	return codeError(aggregate(codes...))
+}
+
+// renderDrift writes the plans of all stacks as one document.
+func renderDrift(w io.Writer, ps []*plan.Plan, o runOptions) error {
+	switch o.format {
+	case "json":
+		return views.JSONMulti(w, ps)
+	case "markdown":
+		return views.MarkdownMulti(w, ps, views.MarkdownOptions{})
+	}
+	return views.TextMulti(w, ps, views.TextOptions{Color: o.color})
+}
+
+// driftSummary is one line per stack for logs: how many objects changed
+// outside tmsync, how many differ because the spec changed, and how many
+// objects are unmanaged.
+func driftSummary(p *plan.Plan) string {
+	drift, specOnly := 0, 0
+	for _, c := range p.Changes {
+		switch {
+		case c.HasReason(plan.ReasonDrift):
+			drift++
+		default:
+			specOnly++
+		}
+	}
+	state := "in sync"
+	if !p.Empty() {
+		state = "differs"
+	}
+	return fmt.Sprintf("Drift: stack %s in %s %s: %d changed outside tmsync, %d other changes, %d unmanaged.",
+		p.Stack, p.Region, state, drift, specOnly, len(p.Unmanaged))
+}

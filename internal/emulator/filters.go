@@ -95,6 +95,7 @@ func deleteFilter(c *call) (any, error) {
 		}
 	}
 	until := c.until()
+	f = c.mutFilter(f)
 	f.transition(statusDeleting, until)
 	for _, d := range directions {
 		for _, ru := range f.rules(d.dir) {
@@ -120,6 +121,7 @@ func updateFilter(c *call) (any, error) {
 	if err := checkText("TrafficMirrorFilterDescription", desc, 256); err != nil {
 		return nil, err
 	}
+	f = c.mutFilter(f)
 	if name != "" {
 		f.Name = name
 	}
@@ -146,6 +148,7 @@ func createRules(c *call) (any, error) {
 	}{[]idJSON{}, []idJSON{}}
 	until := c.until()
 	total := 0
+	f = c.mutFilter(f)
 	for _, d := range directions {
 		rules, err := c.parseRules(f, d.dir, d.prefix)
 		if err != nil {
@@ -190,6 +193,7 @@ func deleteRules(c *call) (any, error) {
 		return nil, errMissing("TrafficMirrorFilterRuleIds")
 	}
 	until := c.until()
+	f = c.mutFilter(f)
 	var hit []*rule
 	for _, id := range ids {
 		var found *rule
@@ -290,7 +294,14 @@ func updateRule(c *call) (any, error) {
 		}
 	}
 	n.Status, n.Until = statusModifying, c.until()
-	*ru = n
+	f = c.mutFilter(f)
+	for _, d := range directions {
+		for _, r := range f.rules(d.dir) {
+			if r.ID == n.ID {
+				*r = n
+			}
+		}
+	}
 	f.transition(statusModifying, n.Until)
 	return struct{}{}, nil
 }

@@ -88,6 +88,22 @@ func (c *call) rs() *regionState {
 	return c.st.region(c.region)
 }
 
+// mutFilter puts a private copy of f in the write's state and returns it.
+// Objects are shared between a state and its clones (and the file store's
+// encoding cache), so a write never changes one in place: copy on write.
+func (c *call) mutFilter(f *filter) *filter {
+	n := f.clone()
+	c.rs().Filters[n.ID] = n
+	return n
+}
+
+// mutSession is mutFilter for sessions.
+func (c *call) mutSession(s *session) *session {
+	n := s.clone()
+	c.rs().Sessions[n.ID] = n
+	return n
+}
+
 func (c *call) needRegion() error {
 	if c.region == "" {
 		return errMissing("RegionId")

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -22,8 +23,20 @@ var (
 // its default signature (ACS3-HMAC-SHA256), following each object through
 // its asynchronous states with an injected clock.
 func TestSDKLifecycle(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { lifecycle(t, "") })
+	// In a file, with every cached line checked against a fresh encoding:
+	// an object a write changed in place would show here.
+	t.Run("file", func(t *testing.T) { lifecycle(t, filepath.Join(t.TempDir(), "state.json")) })
+}
+
+func lifecycle(t *testing.T, stateFile string) {
 	clk := newClock()
-	srv := start(t, Options{AsyncDelay: time.Minute, Now: clk.Now})
+	srv := start(t, Options{AsyncDelay: time.Minute, Now: clk.Now, StateFile: stateFile})
+	if fs, ok := srv.store.(*fileStore); ok {
+		fs.mu.Lock()
+		fs.check = true
+		fs.mu.Unlock()
+	}
 	c := sdk(t, srv)
 	settle := func() { clk.Advance(time.Minute) }
 

@@ -198,6 +198,7 @@ func deleteSession(c *call) (any, error) {
 	if f := c.rs().Filters[s.FilterID]; f != nil && f.Status != statusCreated {
 		return nil, errStatus(typeFilter, f.ID, f.Status)
 	}
+	s = c.mutSession(s)
 	s.transition(statusDeleting, c.until())
 	return struct{}{}, nil
 }
@@ -297,6 +298,7 @@ func addSources(c *call) (any, error) {
 	if err := c.checkSources(c.rs(), s.ID, s.SourceIDs, ids); err != nil {
 		return nil, err
 	}
+	s = c.mutSession(s)
 	s.SourceIDs = append(s.SourceIDs, ids...)
 	s.transition(statusModifying, c.until())
 	return struct{}{}, nil
@@ -327,6 +329,7 @@ func removeSources(c *call) (any, error) {
 	}
 	// A session may be left with no source: Terraform removes every old
 	// source before adding the new ones.
+	s = c.mutSession(s)
 	kept := []string{}
 	for _, h := range s.SourceIDs {
 		if !drop[h] {

@@ -144,8 +144,10 @@ func tokenKey(region, action, token string) string {
 	return region + "\x00" + action + "\x00" + token
 }
 
-// clone returns a deep copy; token entries are never changed in place, so
-// they are shared.
+// clone returns a copy whose maps can change without touching st. Objects
+// and token entries are shared: they are never changed in place (a write
+// replaces an object by a changed copy), which keeps a clone cheap and lets
+// the file store reuse the encoding of every object a request left alone.
 func (st *state) clone() *state {
 	out := *st
 	out.Regions = make(map[string]*regionState, len(st.Regions))
@@ -158,10 +160,10 @@ func (st *state) clone() *state {
 			nr.ServiceOpen = Bool(*r.ServiceOpen)
 		}
 		for k, f := range r.Filters {
-			nr.Filters[k] = f.clone()
+			nr.Filters[k] = f
 		}
 		for k, s := range r.Sessions {
-			nr.Sessions[k] = s.clone()
+			nr.Sessions[k] = s
 		}
 		out.Regions[id] = nr
 	}
@@ -220,17 +222,21 @@ func settled(until, now time.Time) bool { return !now.Before(until) }
 
 // settle finishes every transition whose deadline has passed and forgets
 // expired tokens. It is deterministic in now, so a reader may settle its
-// copy without saving it. It reports whether anything changed.
+// copy without saving it. Changed objects are replaced, not changed in
+// place (see clone). It reports whether anything changed.
 func (st *state) settle(now time.Time, ttl time.Duration) bool {
 	changed := false
 	for _, r := range st.Regions {
 		for id, f := range r.Filters {
+			if !f.due(now) {
+				continue
+			}
+			changed = true
+			n := f.clone()
 			for _, dir := range []string{"ingress", "egress"} {
-				rs := f.rules(dir)
-				kept := rs[:0:0]
-				for _, ru := range rs {
+				var kept []*rule
+				for _, ru := range n.rules(dir) {
 					if ru.Status != statusCreated && settled(ru.Until, now) {
-						changed = true
 						if ru.Status == statusDeleting {
 							continue
 						}
@@ -238,19 +244,16 @@ func (st *state) settle(now time.Time, ttl time.Duration) bool {
 					}
 					kept = append(kept, ru)
 				}
-				if len(kept) == 0 {
-					kept = nil
-				}
-				f.setRules(dir, kept)
+				n.setRules(dir, kept)
 			}
-			if f.Status != statusCreated && settled(f.Until, now) {
-				changed = true
-				if f.Status == statusDeleting {
+			if n.Status != statusCreated && settled(n.Until, now) {
+				if n.Status == statusDeleting {
 					delete(r.Filters, id)
 					continue
 				}
-				f.Status, f.Until = statusCreated, time.Time{}
+				n.Status, n.Until = statusCreated, time.Time{}
 			}
+			r.Filters[id] = n
 		}
 		for id, s := range r.Sessions {
 			if s.Status != statusCreated && settled(s.Until, now) {
@@ -259,7 +262,9 @@ func (st *state) settle(now time.Time, ttl time.Duration) bool {
 					delete(r.Sessions, id)
 					continue
 				}
-				s.Status, s.Until = statusCreated, time.Time{}
+				n := s.clone()
+				n.Status, n.Until = statusCreated, time.Time{}
+				r.Sessions[id] = n
 			}
 		}
 	}
@@ -270,6 +275,22 @@ func (st *state) settle(now time.Time, ttl time.Duration) bool {
 		}
 	}
 	return changed
+}
+
+// due reports whether the filter or one of its rules has a transition
+// that settles by now.
+func (f *filter) due(now time.Time) bool {
+	if f.Status != statusCreated && settled(f.Until, now) {
+		return true
+	}
+	for _, rs := range [][]*rule{f.Ingress, f.Egress} {
+		for _, ru := range rs {
+			if ru.Status != statusCreated && settled(ru.Until, now) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sortedFilters returns the region's filters in creation order.

@@ -28,15 +28,19 @@ type taggable struct {
 	obj  *object
 }
 
+// lookup returns a private (copy-on-write) copy of the resource for a
+// write to change.
 func (c *call) lookup(typ, id string) (taggable, error) {
 	r := c.rs()
 	switch typ {
 	case typeFilter:
 		if f := r.Filters[id]; f != nil {
+			f = c.mutFilter(f)
 			return taggable{&f.Tags, &f.ResourceGroupID, &f.object}, nil
 		}
 	case typeSession:
 		if s := r.Sessions[id]; s != nil {
+			s = c.mutSession(s)
 			return taggable{&s.Tags, &s.ResourceGroupID, &s.object}, nil
 		}
 	}

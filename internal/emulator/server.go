@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"crypto/sha256"
@@ -638,12 +639,16 @@ func finish(resp any, err error) outcome {
 	return outcome{status: 200, body: mustJSON(resp)}
 }
 
+// mustJSON encodes v as the service does: without Go's HTML escaping, so
+// "&" in a Recommend URL stays "&".
 func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		panic(fmt.Sprintf("emulator: marshal %T: %v", v, err))
 	}
-	return b
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 // fingerprint identifies a request's business parameters for token replay:

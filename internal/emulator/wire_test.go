@@ -456,6 +456,9 @@ func TestResponseShape(t *testing.T) {
 	if diff := cmp.Diff([]string{"Code", "HostId", "Message", "Recommend", "RequestId"}, keys); diff != "" {
 		t.Errorf("error envelope keys (-want +got):\n%s", diff)
 	}
+	if rec, _ := m["Recommend"].(string); !strings.HasPrefix(rec, "https://api.aliyun.com/troubleshoot?q=ResourceNotFound.TrafficMirrorFilter&product=Vpc&requestId=") {
+		t.Errorf("Recommend = %q", rec)
+	}
 	status, m, h = rc.call("DescribeVpcs", map[string]string{"RegionId": testRegion})
 	check("unknown action", status, m, h, 404)
 	if m["Code"] != "InvalidApi.NotFound" {

@@ -424,3 +424,52 @@ func TestSessionListFilters(t *testing.T) {
 		}
 	}
 }
+
+// TestUnitStatus checks which object answers for a busy filter unit: a
+// rule in transition answers for itself, its siblings get the filter's
+// answer, and a session cannot be deleted while its filter changes.
+func TestUnitStatus(t *testing.T) {
+	w := newWorld(t, Options{})
+	p := func(kv ...string) map[string]string { return w.expand(with(map[string]string{"RegionId": testRegion}, kv...)) }
+	st, m, _ := w.rc.call("CreateTrafficMirrorFilterRules", merge(p("TrafficMirrorFilterId", "{F}"), ruleParams("IngressRules", 1, okRule)))
+	if st != 200 {
+		t.Fatalf("create rules = %d %v", st, m)
+	}
+	fresh := m["IngressRules"].([]any)[0].(map[string]any)["InstanceId"].(string)
+	cases := map[string]struct {
+		reason   string
+		action   string
+		params   map[string]string
+		wantCode string
+	}{
+		"new rule":      {reason: "the rule being created answers", action: "UpdateTrafficMirrorFilterRuleAttribute", params: p("TrafficMirrorFilterRuleId", fresh, "RuleAction", "drop"), wantCode: "IncorrectStatus.TrafficMirrorRule"},
+		"sibling rule":  {reason: "a settled rule of a Modifying filter", action: "UpdateTrafficMirrorFilterRuleAttribute", params: p("TrafficMirrorFilterRuleId", "{R}", "RuleAction", "drop"), wantCode: "IncorrectStatus.TrafficMirrorFilter"},
+		"delete rule":   {reason: "deleting the rule being created", action: "DeleteTrafficMirrorFilterRules", params: p("TrafficMirrorFilterId", "{F}", "TrafficMirrorFilterRuleIds.1", fresh), wantCode: "IncorrectStatus.TrafficMirrorRule"},
+		"delete filter": {reason: "a filter whose rule is in transition", action: "DeleteTrafficMirrorFilter", params: p("TrafficMirrorFilterId", "{F}"), wantCode: "IncorrectStatus.TrafficMirrorRule"},
+		"rename filter": {reason: "the filter itself is Modifying", action: "UpdateTrafficMirrorFilterAttribute", params: p("TrafficMirrorFilterId", "{F}", "TrafficMirrorFilterName", "x"), wantCode: "IncorrectStatus.TrafficMirrorFilter"},
+		"session":       {reason: "a session whose filter is Modifying", action: "DeleteTrafficMirrorSession", params: p("TrafficMirrorSessionId", "{S}"), wantCode: "IncorrectStatus.TrafficMirrorFilter"},
+		"no version":    {reason: "the version is required", action: "ListTrafficMirrorFilters", params: p("Version", ""), wantCode: "MissingVersion"},
+		"no action":     {reason: "the action is required", action: "", params: p(), wantCode: "MissingAction"},
+	}
+	for name, tc := range cases {
+		st, m, _ := w.rc.call(tc.action, tc.params)
+		if got, _ := m["Code"].(string); st != 400 || got != tc.wantCode {
+			t.Errorf("%s: %s: got %d %q, want 400 %s", name, tc.reason, st, got, tc.wantCode)
+		}
+	}
+	w.clk.Advance(time.Minute)
+	if st, m, _ := w.rc.call("DeleteTrafficMirrorSession", p("TrafficMirrorSessionId", "{S}")); st != 200 {
+		t.Errorf("delete after the filter settled = %d %v", st, m)
+	}
+}
+
+func TestOptionLatency(t *testing.T) {
+	srv := start(t, Options{SkipAuth: true, Latency: 30 * time.Millisecond})
+	t0 := time.Now()
+	if st, _, _ := newRaw(srv).call("ListTrafficMirrorFilters", map[string]string{"RegionId": testRegion}); st != 200 {
+		t.Fatalf("list = %d", st)
+	}
+	if d := time.Since(t0); d < 30*time.Millisecond {
+		t.Errorf("a request with 30ms of latency took %v", d)
+	}
+}

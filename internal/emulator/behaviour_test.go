@@ -430,7 +430,9 @@ func TestSessionListFilters(t *testing.T) {
 // answer, and a session cannot be deleted while its filter changes.
 func TestUnitStatus(t *testing.T) {
 	w := newWorld(t, Options{})
-	p := func(kv ...string) map[string]string { return w.expand(with(map[string]string{"RegionId": testRegion}, kv...)) }
+	p := func(kv ...string) map[string]string {
+		return w.expand(with(map[string]string{"RegionId": testRegion}, kv...))
+	}
 	st, m, _ := w.rc.call("CreateTrafficMirrorFilterRules", merge(p("TrafficMirrorFilterId", "{F}"), ruleParams("IngressRules", 1, okRule)))
 	if st != 200 {
 		t.Fatalf("create rules = %d %v", st, m)

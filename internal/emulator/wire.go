@@ -134,7 +134,6 @@ func (p params) list(prefix string) ([]string, error) {
 
 // entry is one prefix.N.Field group.
 type entry struct {
-	n      int
 	prefix string // e.g. "IngressRules.3"
 	fields map[string]string
 }
@@ -149,7 +148,7 @@ func (p params) structs(prefix string) ([]entry, error) {
 	}
 	var out []entry
 	for _, n := range ns {
-		e := entry{n: n, prefix: fmt.Sprintf("%s.%d", prefix, n), fields: map[string]string{}}
+		e := entry{prefix: fmt.Sprintf("%s.%d", prefix, n), fields: map[string]string{}}
 		pre := e.prefix + "."
 		for k, v := range p {
 			if strings.HasPrefix(k, pre) {

@@ -1,8 +1,10 @@
 package emulator
 
 import (
+	"cmp"
 	"encoding/json"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -299,7 +301,7 @@ func (r *regionState) sortedFilters() []*filter {
 	for _, f := range r.Filters {
 		out = append(out, f)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	slices.SortFunc(out, func(a, b *filter) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out
 }
 
@@ -309,7 +311,7 @@ func (r *regionState) sortedSessions() []*session {
 	for _, s := range r.Sessions {
 		out = append(out, s)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	slices.SortFunc(out, func(a, b *session) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out
 }
 
@@ -334,14 +336,19 @@ func (r *regionState) findRule(id string) (*filter, *rule) {
 // never collide (two processes may share a seed).
 func (st *state) hasID(id string) bool {
 	for _, r := range st.Regions {
-		if _, ok := r.Filters[id]; ok {
-			return true
-		}
-		if _, ok := r.Sessions[id]; ok {
-			return true
-		}
-		if f, _ := r.findRule(id); f != nil {
-			return true
+		switch {
+		case strings.HasPrefix(id, "tmf-"):
+			if _, ok := r.Filters[id]; ok {
+				return true
+			}
+		case strings.HasPrefix(id, "tms-"):
+			if _, ok := r.Sessions[id]; ok {
+				return true
+			}
+		default:
+			if f, _ := r.findRule(id); f != nil {
+				return true
+			}
 		}
 	}
 	return false

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -58,6 +59,10 @@ type fileStore struct {
 	// or token entry to its line.
 	lines map[string]record
 	enc   map[any]string
+	// rbuf and wbuf are reused: the file is read and written whole on
+	// every request another process interleaves with.
+	rbuf []byte
+	wbuf bytes.Buffer
 	// check re-encodes every cached line on save and fails on a
 	// difference: a test hook that catches an object changed in place.
 	check bool
@@ -141,7 +146,7 @@ func (f *fileStore) load() (*state, error) {
 		fi.ModTime().Equal(f.seen.ModTime()) && fi.Size() == f.seen.Size() {
 		return f.cache, nil
 	}
-	b, err := os.ReadFile(f.path)
+	b, err := f.read()
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
@@ -197,9 +202,20 @@ func (f *fileStore) decode(b []byte) (*state, error) {
 	if h.Format > stateFormat {
 		return nil, fmt.Errorf("the state has format %d; this tmsync knows %d", h.Format, stateFormat)
 	}
-	st := f.fresh()
-	if h.Format != 0 {
-		st.Secret, st.Seq, st.DefaultResourceGroup = h.Secret, h.Seq, h.DefaultResourceGroup
+	var st *state
+	if h.Format == 0 {
+		st = f.fresh() // an empty file: a new account
+	} else {
+		st = newState(h.Secret, h.DefaultResourceGroup)
+		st.Seq = h.Seq
+	}
+	st.Tokens = make(map[string]*tokenEntry, len(recs))
+	region := func(id string) *regionState {
+		if st.Regions[id] == nil {
+			// Sized for the file, so building the maps does not rehash.
+			st.Regions[id] = &regionState{Filters: make(map[string]*filter, len(recs)), Sessions: make(map[string]*session, len(recs))}
+		}
+		return st.Regions[id]
 	}
 	for region, open := range h.Services {
 		st.region(region).ServiceOpen = Bool(open)
@@ -207,9 +223,9 @@ func (f *fileStore) decode(b []byte) (*state, error) {
 	for _, r := range recs {
 		switch {
 		case r.Filter != nil:
-			st.region(r.Region).Filters[r.Filter.ID] = r.Filter
+			region(r.Region).Filters[r.Filter.ID] = r.Filter
 		case r.Session != nil:
-			st.region(r.Region).Sessions[r.Session.ID] = r.Session
+			region(r.Region).Sessions[r.Session.ID] = r.Session
 		case r.Token != nil:
 			st.Tokens[r.Key] = r.Token
 		}
@@ -309,10 +325,8 @@ func (f *fileStore) save(st *state) error {
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	var buf bytes.Buffer
-	if f.seen != nil {
-		buf.Grow(int(f.seen.Size()) + 4096)
-	}
+	buf := &f.wbuf
+	buf.Reset()
 	// The first line is the header, open at the records array, so a reader
 	// can take the file apart line by line.
 	buf.Write(hb[:len(hb)-1])
@@ -335,6 +349,30 @@ func (f *fileStore) save(st *state) error {
 	f.cache, f.seen = st, fi
 	f.prune(out)
 	return nil
+}
+
+// read reads the data file into the reused buffer. Nothing keeps a slice
+// of it: decoded values and cache keys are copies.
+func (f *fileStore) read() ([]byte, error) {
+	fh, err := os.Open(f.path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	f.rbuf = f.rbuf[:0]
+	for {
+		if len(f.rbuf) == cap(f.rbuf) {
+			f.rbuf = append(f.rbuf, 0)[:len(f.rbuf)]
+		}
+		n, err := fh.Read(f.rbuf[len(f.rbuf):cap(f.rbuf)])
+		f.rbuf = f.rbuf[:len(f.rbuf)+n]
+		if err == io.EOF {
+			return f.rbuf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 func (f *fileStore) write(b []byte) error {

@@ -2,8 +2,15 @@ GO ?= go
 PKGS := ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/tmsync/tmsync/internal/cli.Version=$(VERSION)
+# Platforms of make release: static binaries, cgo off (only there: the race
+# detector of make test needs cgo).
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+# actionlint checks the CI templates in make test; it is built once from the
+# Go module proxy into bin/ and skipped, with a message, when that fails.
+ACTIONLINT_VERSION ?= v1.7.12
+ACTIONLINT := bin/actionlint-$(ACTIONLINT_VERSION)
 
-.PHONY: all build demo test fmt-check vet bench soak fuzz release clean
+.PHONY: all build demo test fmt-check vet bench soak fuzz release clean lint-workflows
 
 all: build
 
@@ -14,7 +21,7 @@ build:
 demo: build
 	./scripts/demo.sh
 
-test: fmt-check vet
+test: fmt-check vet lint-workflows
 	$(GO) test -race -timeout 8m $(PKGS)
 
 fmt-check:
@@ -23,6 +30,33 @@ fmt-check:
 
 vet:
 	$(GO) vet $(PKGS)
+
+# Static binaries with the version stamped in: dist/tmsync-VERSION-OS-ARCH
+# and their SHA256SUMS.
+release:
+	@mkdir -p dist
+	@set -e; for p in $(RELEASE_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; out=dist/tmsync-$(VERSION)-$$os-$$arch; \
+		echo "build $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $$out ./cmd/tmsync; \
+	done
+	@cd dist && if command -v sha256sum >/dev/null; then sha256sum tmsync-$(VERSION)-* > SHA256SUMS; \
+		else shasum -a 256 tmsync-$(VERSION)-* > SHA256SUMS; fi
+	@echo "dist/SHA256SUMS written"
+
+# actionlint over the GitHub Actions templates (shellcheck is used when
+# installed).
+lint-workflows:
+	@if [ ! -x $(ACTIONLINT) ]; then \
+		tmp=$$(mktemp -d); \
+		if GOBIN=$$tmp $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) 2>$$tmp/err; then \
+			mkdir -p bin && mv $$tmp/actionlint $(ACTIONLINT); \
+		else \
+			echo "SKIP lint-workflows: could not build actionlint $(ACTIONLINT_VERSION) (offline?):"; tail -n 3 $$tmp/err; \
+		fi; \
+		rm -rf $$tmp; \
+	fi
+	@if [ -x $(ACTIONLINT) ]; then $(ACTIONLINT) -no-color examples/ci/github/*.yml && echo "actionlint: examples/ci/github OK"; fi
 
 clean:
 	rm -rf bin .tmsync

@@ -16,7 +16,7 @@ import (
 
 // Options tune execution. Zero values take the defaults of C8.
 type Options struct {
-	Parallelism int           // steps in flight at once; default 10
+	Parallelism int           // steps sending calls at once (a wait holds no slot); default 10
 	Limiter     *Limiter      // shared rate limit; nil is unlimited
 	PollInitial time.Duration // first poll after a write; default 200ms
 	PollMax     time.Duration // longest poll interval; default 5s
@@ -148,23 +148,24 @@ func Run(ctx context.Context, p *plan.Plan, c cloud.Client, opts Options, obs Ob
 					r.skip(st, "interrupted: "+ctx.Err().Error())
 					return
 				}
-				if !ds.ok {
+				// A dry run changes nothing, so what a step depends on
+				// failing its check does not stop the step's own check.
+				if !ds.ok && !opts.DryRun {
 					r.skip(st, "depends on "+d+", which "+ds.reason)
 					return
 				}
 			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				r.skip(st, "interrupted: "+ctx.Err().Error())
+			sl := &slot{sem: sem}
+			if err := sl.acquire(ctx); err != nil {
+				r.skip(st, "interrupted: "+err.Error())
 				return
 			}
-			defer func() { <-sem }()
+			defer sl.release()
 			if opts.DryRun {
 				r.dryRun(ctx, st)
 				return
 			}
-			r.execute(ctx, st)
+			r.execute(ctx, st, sl)
 		}()
 	}
 	wg.Wait()
@@ -242,7 +243,37 @@ func kindOf(st *plan.Step) string {
 	return "filter"
 }
 
-func (r *runner) execute(ctx context.Context, st *stepState) {
+// A slot is one of the --parallelism slots. A step holds it while it sends
+// calls and gives it back while it waits for the object to settle: waits
+// cost no calls (the poller serves them all with shared Lists), so a slot
+// held across one would idle while ready steps queue, and a converge of N
+// objects would take N/parallelism async delays instead of one a level.
+type slot struct {
+	sem  chan struct{}
+	held bool
+}
+
+func (s *slot) acquire(ctx context.Context) error {
+	if s.held {
+		return nil
+	}
+	select {
+	case s.sem <- struct{}{}:
+		s.held = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *slot) release() {
+	if s.held {
+		s.held = false
+		<-s.sem
+	}
+}
+
+func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 	s := st.step
 	start := time.Now()
 	sctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
@@ -257,6 +288,10 @@ func (r *runner) execute(ctx context.Context, st *stepState) {
 	regenerated := false
 	fellBack := false
 	for {
+		if err := sl.acquire(sctx); err != nil {
+			r.fail(st, r.timeoutError(sctx, s, err, ""), time.Since(start))
+			return
+		}
 		id, err := r.callWithRetry(sctx, s, tok, false)
 		if cloud.IsKind(err, cloud.KindQuota) && s.Op == plan.OpAddSources && !fellBack {
 			// The API's source limit is lower than planned: remove the
@@ -276,6 +311,7 @@ func (r *runner) execute(ctx context.Context, st *stepState) {
 			r.fail(st, r.timeoutError(sctx, s, err, ""), time.Since(start))
 			return
 		}
+		sl.release()
 		status, err := r.settle(sctx, s, id)
 		if errors.Is(err, errGone) && !regenerated {
 			// A replayed create named an object List never shows: it

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/tmsync/tmsync/internal/apply"
 	"github.com/tmsync/tmsync/internal/cloud"
@@ -190,7 +191,7 @@ func prepareAll(ctx context.Context, stacks []*spec.Stack, o runOptions, lock bo
 		}
 		key := r.stack.Region + "\x00" + r.stack.Profile
 		if snaps[key] == nil {
-			snap, err := cloud.ReadSnapshot(ctx, r.client)
+			snap, err := readLive(ctx, r.client, o)
 			if err != nil {
 				note(r, fmt.Errorf("read live state of %s: %w", r.stack.Region, err))
 				continue
@@ -540,7 +541,7 @@ func execute(ctx context.Context, r *stackRun, p *plan.Plan, o runOptions, stdou
 		return reportFailures(progress, res)
 	}
 	// Read live state once more to say whether the stack converged.
-	snap, err := cloud.ReadSnapshot(ctx, r.client)
+	snap, err := readLive(ctx, r.client, o)
 	converged := false
 	if err == nil {
 		po := o.plan
@@ -645,7 +646,8 @@ func confirm(stdin io.Reader, stdout io.Writer, p *plan.Plan) error {
 	return nil
 }
 
+// isTerminal reports whether f is a terminal; /dev/null, which CI jobs
+// often give as standard input, is a character device but not one.
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/planfile"
 )
@@ -94,7 +93,7 @@ func applySavedFile(ctx context.Context, f *planfile.File, o runOptions, stdout,
 		return err
 	}
 	r.unlock = unlock
-	if r.snap, err = cloud.ReadSnapshot(ctx, c); err != nil {
+	if r.snap, err = readLive(ctx, c, o); err != nil {
 		return fmt.Errorf("read live state of %s: %w", f.Region, err)
 	}
 	po := f.Options.PlanOptions(c.Endpoint())

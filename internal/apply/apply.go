@@ -25,7 +25,7 @@ type Options struct {
 	Timeout     time.Duration // per step, call and wait; default 5m
 	// GoneAfter is how long a created object may stay invisible to List
 	// before its create is retried with the next token generation.
-	GoneAfter time.Duration // default 2m
+	GoneAfter time.Duration // default 1m
 	DryRun    bool
 	Seed      int64
 }
@@ -50,7 +50,7 @@ func (o *Options) defaults() {
 		o.Timeout = 5 * time.Minute
 	}
 	if o.GoneAfter <= 0 {
-		o.GoneAfter = 2 * time.Minute
+		o.GoneAfter = time.Minute
 	}
 }
 
@@ -285,7 +285,7 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 		return
 	}
 	tok := s.ClientToken
-	regenerated := false
+	generations := 0
 	fellBack := false
 	for {
 		if err := sl.acquire(sctx); err != nil {
@@ -307,17 +307,30 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 				continue
 			}
 		}
+		if cloud.IsKind(err, cloud.KindMismatch) && generations < maxGenerations {
+			// The token was used before by a request with other values
+			// (one that named objects since deleted and made again): it
+			// is not this request's any more. Walk to the next one.
+			generations++
+			tok = plan.NextToken(tok)
+			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: generations, Code: "IdempotentParameterMismatch",
+				Message: "the token was used by an earlier request with other values; sending with the next token"})
+			continue
+		}
 		if err != nil {
 			r.fail(st, r.timeoutError(sctx, s, err, ""), time.Since(start))
 			return
 		}
 		sl.release()
 		status, err := r.settle(sctx, s, id)
-		if errors.Is(err, errGone) && !regenerated {
+		if errors.Is(err, errGone) && generations < maxGenerations {
 			// A replayed create named an object List never shows: it
-			// was deleted since. Create again with the next token (C5).
-			regenerated = true
+			// was deleted since. Create again with the next token (C5);
+			// every machine walks the same generations.
+			generations++
 			tok = plan.NextToken(tok)
+			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: generations, Code: "stale-token",
+				Message: fmt.Sprintf("%s %s never showed in List: it was deleted since the token was first used; creating again with the next token", kindOf(s), id)})
 			continue
 		}
 		if err != nil {
@@ -418,6 +431,8 @@ func (r *runner) callWithRetry(ctx context.Context, s *plan.Step, tok string, dr
 		code := kind.String()
 		if errors.As(err, &ae) && ae.Code != "" {
 			code = ae.Code
+		} else if ae != nil && ae.Err != nil {
+			code = "network error"
 		}
 		r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: attempt + 1, Code: code, Message: err.Error()})
 		if err := sleep(ctx, r.backoff(attempt)); err != nil {
@@ -431,6 +446,9 @@ func isDelete(s *plan.Step) bool {
 }
 
 var errGone = errors.New("created object never shows in List")
+
+// maxGenerations bounds the token generations a create walks through.
+const maxGenerations = 5
 
 // settle waits until the object the step wrote is Created again (or gone,
 // for deletes).

@@ -5,12 +5,20 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/tmsync/tmsync/internal/apply"
 	"github.com/tmsync/tmsync/internal/plan"
 )
 
-// The journal keeps the steps of an apply under way next to the stack's
-// lock, so that a run killed mid-way hands its tokens to the next run.
-// It is removed when an apply finishes with every step done.
+// The journal of a stack lives next to its lock. It keeps the steps of an
+// apply under way, so that a run killed mid-way hands its tokens to the
+// next run, and the tokens of creates that finished, so that a stack
+// destroyed and created again does not send them a second time.
+type journal struct {
+	Pending []plan.Step `json:"pending"`
+	Used    []string    `json:"used"`
+}
+
+const journalMax = 10000
 
 func journalPath(lockDir, stack, region string) string {
 	if lockDir == "" {
@@ -23,26 +31,49 @@ func journalPath(lockDir, stack, region string) string {
 	return filepath.Join(lockDir, stack+"@"+region+".journal.json")
 }
 
-func readJournal(path string) []plan.Step {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil
+func readJournal(path string) *journal {
+	j := &journal{}
+	if b, err := os.ReadFile(path); err == nil {
+		if json.Unmarshal(b, j) != nil {
+			j = &journal{}
+		}
 	}
-	var steps []plan.Step
-	if json.Unmarshal(b, &steps) != nil {
-		return nil
-	}
-	return steps
+	return j
 }
 
-// writeJournal adds p's steps to the journal; older entries stay, since a
-// step of an earlier killed run may still be unconfirmed.
-func writeJournal(path string, p *plan.Plan) error {
-	steps := append(readJournal(path), p.Steps...)
-	if len(steps) > 10000 {
-		steps = steps[len(steps)-10000:]
+func (j *journal) used() map[string]bool {
+	m := make(map[string]bool, len(j.Used))
+	for _, t := range j.Used {
+		m[t] = true
 	}
-	b, err := json.Marshal(steps)
+	return m
+}
+
+// finished records the tokens of the creates of p that finished, and
+// forgets the pending steps once the whole apply succeeded.
+func (j *journal) finished(p *plan.Plan, res *apply.Result, ok bool) {
+	done := map[string]bool{}
+	for _, id := range res.Applied {
+		done[id] = true
+	}
+	for _, s := range p.Steps {
+		if done[s.ID] && s.ClientToken != "" && (s.Op == plan.OpCreateFilter || s.Op == plan.OpCreateSession) && s.Kind != plan.TypeRule {
+			j.Used = append(j.Used, s.ClientToken)
+		}
+	}
+	if ok {
+		j.Pending = nil
+	}
+}
+
+func (j *journal) write(path string) error {
+	if len(j.Pending) > journalMax {
+		j.Pending = j.Pending[len(j.Pending)-journalMax:]
+	}
+	if len(j.Used) > journalMax {
+		j.Used = j.Used[len(j.Used)-journalMax:]
+	}
+	b, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,7 @@ func applyFlags() []ucli.Flag {
 		&ucli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up on one step after this long"},
 		&ucli.DurationFlag{Name: "poll-interval", Value: 200 * time.Millisecond, Usage: "first wait before polling a changed object"},
 		&ucli.DurationFlag{Name: "retry-interval", Value: 200 * time.Millisecond, Usage: "first wait before retrying a refused call"},
+		&ucli.DurationFlag{Name: "gone-after", Value: time.Minute, Usage: "how long a created object may stay invisible to List before its create is sent again with the next token"},
 	)
 }
 
@@ -106,7 +107,7 @@ func runOptionsFrom(c *ucli.Context) (runOptions, error) {
 		o.stackParallelism = c.Int("stack-parallelism")
 		o.apply = apply.Options{
 			Parallelism: c.Int("parallelism"), Timeout: c.Duration("timeout"), DryRun: c.Bool("dry-run"),
-			PollInitial: c.Duration("poll-interval"), RetryBase: c.Duration("retry-interval"),
+			PollInitial: c.Duration("poll-interval"), RetryBase: c.Duration("retry-interval"), GoneAfter: c.Duration("gone-after"),
 		}
 		if o.apply.PollInitial > 0 && o.apply.PollInitial < time.Second {
 			o.apply.PollMax = max(o.apply.PollInitial*16, o.apply.PollInitial)
@@ -502,28 +503,35 @@ func applyStacks(ctx context.Context, stacks []*spec.Stack, o runOptions, stdin 
 	return codeError(aggregate(codes...))
 }
 
-// executeJournaled runs p after taking the tokens of unfinished steps of a
-// killed earlier run and recording p's own, then clears the journal once
-// everything is done.
+// executeJournaled runs p after taking the tokens of unfinished creates of
+// a killed earlier run and moving creates off tokens already used, and
+// records what it ran in the stack's journal.
 func executeJournaled(ctx context.Context, r *stackRun, p *plan.Plan, o runOptions, stdout, progress io.Writer) error {
 	if o.apply.DryRun {
-		return execute(ctx, r, p, o, stdout, progress)
+		_, err := execute(ctx, r, p, o, stdout, progress)
+		return err
 	}
 	jpath := journalPath(o.lockDir, r.stack.Name, r.stack.Region)
-	plan.ReuseTokens(p, readJournal(jpath), r.snap)
-	if err := writeJournal(jpath, p); err != nil {
+	j := readJournal(jpath)
+	plan.ReuseTokens(p, j.Pending, r.snap)
+	plan.AvoidTokens(p, j.used())
+	j.Pending = append(j.Pending, p.Steps...)
+	if err := j.write(jpath); err != nil {
 		return fmt.Errorf("record the apply in %s: %w", jpath, err)
 	}
-	err := execute(ctx, r, p, o, stdout, progress)
-	if err == nil {
-		os.Remove(jpath)
+	res, err := execute(ctx, r, p, o, stdout, progress)
+	if res != nil {
+		j.finished(p, res, err == nil)
+		if werr := j.write(jpath); werr != nil && err == nil {
+			err = fmt.Errorf("record the apply in %s: %w", jpath, werr)
+		}
 	}
 	return err
 }
 
 // execute runs p and reports the outcome; it is shared by fresh and saved
 // plans.
-func execute(ctx context.Context, r *stackRun, p *plan.Plan, o runOptions, stdout, progress io.Writer) error {
+func execute(ctx context.Context, r *stackRun, p *plan.Plan, o runOptions, stdout, progress io.Writer) (*apply.Result, error) {
 	enc := json.NewEncoder(stdout)
 	obs := func(e apply.Event) {
 		if o.format == "json" {
@@ -538,7 +546,7 @@ func execute(ctx context.Context, r *stackRun, p *plan.Plan, o runOptions, stdou
 		for _, n := range res.NotCheckable {
 			fmt.Fprintf(progress, "  not checkable: %s: %s\n", n.Step, n.Because)
 		}
-		return reportFailures(progress, res)
+		return res, reportFailures(progress, res)
 	}
 	// Read live state once more to say whether the stack converged.
 	snap, err := readLive(ctx, r.client, o)
@@ -557,7 +565,7 @@ func execute(ctx context.Context, r *stackRun, p *plan.Plan, o runOptions, stdou
 	} else {
 		fmt.Fprintf(progress, "Stack %s in %s has not converged yet; run tmsync plan to see what remains.\n", r.stack.Name, r.stack.Region)
 	}
-	return reportFailures(progress, res)
+	return res, reportFailures(progress, res)
 }
 
 func reportFailures(w io.Writer, res *apply.Result) error {
@@ -617,7 +625,14 @@ func printEvent(w io.Writer, e apply.Event) {
 	case apply.StepWaiting:
 		fmt.Fprintf(w, "%s: %s\n", e.Address, e.Message)
 	case apply.StepRetrying:
-		fmt.Fprintf(w, "%s: %s refused with %s, retrying with the same token (attempt %d)\n", e.Address, e.Op, e.Code, e.Attempt+1)
+		switch {
+		case e.Code == "stale-token" || e.Code == "gap" || e.Code == "IdempotentParameterMismatch":
+			fmt.Fprintf(w, "%s: %s\n", e.Address, e.Message)
+		case e.Op == plan.OpTag || e.Op == plan.OpUntag || e.Op == plan.OpMoveGroup:
+			fmt.Fprintf(w, "%s: %s refused (%s), retrying (attempt %d)\n", e.Address, e.Op, e.Code, e.Attempt+1)
+		default:
+			fmt.Fprintf(w, "%s: %s refused (%s), retrying with the same token (attempt %d)\n", e.Address, e.Op, e.Code, e.Attempt+1)
+		}
 	case apply.StepFinished:
 		fmt.Fprintf(w, "%s: %s done%s [%s]\n", e.Address, e.Op, id, e.Elapsed.Round(time.Millisecond))
 	case apply.StepFailed:

@@ -80,9 +80,24 @@ func Compute(desired *spec.Stack, live *cloud.Snapshot, opts Options) (*Plan, er
 // region, the canonical desired state and the snapshot without statuses and
 // timestamps.
 func ID(desired *spec.Stack, live *cloud.Snapshot, opts Options) string {
+	return planID(desired, live, canonicalFilters(live), opts)
+}
+
+// canonicalFilters returns the canonical form of each live filter, by
+// pointer into live: the plan ID and the diff both need it, and it is
+// worth computing once (make bench).
+func canonicalFilters(live *cloud.Snapshot) map[*cloud.Filter]cloud.Filter {
+	out := make(map[*cloud.Filter]cloud.Filter, len(live.Filters))
+	for i := range live.Filters {
+		out[&live.Filters[i]] = cloud.CanonicalLiveFilter(live.Filters[i])
+	}
+	return out
+}
+
+func planID(desired *spec.Stack, live *cloud.Snapshot, canon map[*cloud.Filter]cloud.Filter, opts Options) string {
 	snap := cloud.Snapshot{Region: live.Region, ServiceEnabled: live.ServiceEnabled}
-	for _, f := range live.Filters {
-		f = cloud.CanonicalLiveFilter(f)
+	for i := range live.Filters {
+		f := canon[&live.Filters[i]]
 		f.Status, f.CreationTime = "", ""
 		f.Ingress = stripRuleStatus(f.Ingress)
 		f.Egress = stripRuleStatus(f.Egress)
@@ -112,6 +127,7 @@ type planner struct {
 	live    *cloud.Snapshot
 	opts    Options
 	p       *Plan
+	canon   map[*cloud.Filter]cloud.Filter // live filters in canonical form
 
 	problems []Problem
 
@@ -145,9 +161,10 @@ type filterDelete struct {
 }
 
 func newPlanner(desired *spec.Stack, live *cloud.Snapshot, opts Options) *planner {
+	canon := canonicalFilters(live)
 	return &planner{
-		desired: desired, live: live, opts: opts,
-		p: &Plan{FormatVersion: FormatVersion, ID: ID(desired, live, opts), Stack: desired.Name,
+		desired: desired, live: live, opts: opts, canon: canon,
+		p: &Plan{FormatVersion: FormatVersion, ID: planID(desired, live, canon, opts), Stack: desired.Name,
 			Region: desired.Region, Endpoint: opts.Endpoint, Changes: []Change{}, Steps: []Step{}},
 		counters: map[string]int{}, lastOf: map[string]string{},
 		ownedFilters: map[string][]*cloud.Filter{}, ownedSessions: map[string][]*cloud.Session{},
@@ -155,6 +172,14 @@ func newPlanner(desired *spec.Stack, live *cloud.Snapshot, opts Options) *planne
 		filterRefs: map[string]Ref{}, filterMatch: map[string]*cloud.Filter{}, swapped: map[string]bool{},
 		filterUsers: map[string][]string{},
 	}
+}
+
+// canonical returns the canonical form of f, a filter of pl.live.
+func (pl *planner) canonical(f *cloud.Filter) cloud.Filter {
+	if c, ok := pl.canon[f]; ok {
+		return c
+	}
+	return cloud.CanonicalLiveFilter(*f)
 }
 
 func (pl *planner) problem(addr string, pos spec.Pos, hint, format string, args ...any) {
@@ -318,10 +343,11 @@ func isSystemTag(k string) bool {
 // label returns the reasons of a change to an object with tags t whose live
 // projection hashes to liveHash and desired projection to wantHash.
 func label(t cloud.Tags, liveHash, wantHash string) []Reason {
-	applied, ok := t[cloud.TagApplied]
+	v, ok := t[cloud.TagApplied]
 	if !ok {
 		return []Reason{ReasonAdopt}
 	}
+	applied := appliedHashOf(v)
 	var rs []Reason
 	if liveHash != applied {
 		rs = append(rs, ReasonDrift)
@@ -358,6 +384,16 @@ func (pl *planner) tagSteps(addr, kind string, target Ref, live, want cloud.Tags
 	if len(set) > 0 {
 		pl.addStep(Step{Address: addr, Kind: kind, Op: OpTag, Unit: unit, Target: target, Params: Params{Tags: set}})
 	}
+}
+
+// nextApplied returns the tmsync:applied value an owned object should have:
+// its current one while nothing is written and the hash holds, else a new
+// link in its chain.
+func (pl *planner) nextApplied(current, hash string, writes bool) string {
+	if !writes && appliedHashOf(current) == hash {
+		return current
+	}
+	return appliedValue(hash, current)
 }
 
 func ownership(stack, key, applied string, user cloud.Tags) cloud.Tags {

@@ -526,3 +526,38 @@ func TestRenames(t *testing.T) {
 		t.Errorf("rename replaced objects")
 	}
 }
+
+// TestRevertAndRedoGetsNewTokens: when live state comes back to an earlier
+// view (a change reverted, then made again), the plan must not repeat the
+// earlier plan's tokens, or the API would replay the old answers and
+// change nothing.
+func TestRevertAndRedoGetsNewTokens(t *testing.T) {
+	d0 := stk([]*spec.Filter{filt("web", rules(1)...)}, sess("a", "web", 10, "eni-1"))
+	d1 := stk([]*spec.Filter{filt("web", rules(1)...)}, sess("a", "web", 10, "eni-1", "eni-2"))
+	s0 := applied(t, d0)
+	first, s1 := converge(t, d1, s0, Options{})
+	_, s2 := converge(t, d0, s1, Options{})
+	again, _ := converge(t, d1, s2, Options{})
+	tokens := map[string]bool{}
+	for _, s := range first.Steps {
+		if s.ClientToken != "" {
+			tokens[s.ClientToken] = true
+		}
+	}
+	for _, s := range again.Steps {
+		if tokens[s.ClientToken] {
+			t.Errorf("step %s repeats the token of the first plan", s.ID)
+		}
+	}
+	// A drift corrected twice also gets new tokens.
+	drift := func(s *cloud.Snapshot) *cloud.Snapshot {
+		c := cloneSnap(s)
+		c.Sessions[0].PacketLength = 9000
+		return c
+	}
+	fix1, fixed := converge(t, d0, drift(s2), Options{})
+	fix2, _ := converge(t, d0, drift(fixed), Options{})
+	if fix1.Steps[0].ClientToken == fix2.Steps[0].ClientToken {
+		t.Errorf("the second drift correction repeats the first one's token")
+	}
+}

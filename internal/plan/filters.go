@@ -46,7 +46,10 @@ func filterHashAttrs(attrs map[string]any, ingress, egress []cloud.Rule) map[str
 		if dir == cloud.Egress {
 			rs = egress
 		}
-		var specs []RuleSpec
+		var specs []RuleSpec // nil, not empty, when there are none: it is hashed
+		if len(rs) > 0 {
+			specs = make([]RuleSpec, 0, len(rs))
+		}
 		for _, r := range sortedRules(rs) {
 			specs = append(specs, ruleSpec(r))
 		}
@@ -172,7 +175,7 @@ func (pl *planner) createFilterStep(d *spec.Filter, addr string) string {
 	in, eg := specRules(d, cloud.Ingress), specRules(d, cloud.Egress)
 	hash := appliedHash(filterHashAttrs(wantFilterAttrs(d), in, eg))
 	params := Params{Name: strp(d.Name), ResourceGroupID: d.ResourceGroupID,
-		Tags: ownership(pl.desired.Name, d.Key, hash, d.Tags)}
+		Tags: ownership(pl.desired.Name, d.Key, appliedValue(hash, ""), d.Tags)}
 	if d.Description != "" {
 		params.Description = strp(d.Description)
 	}
@@ -205,14 +208,15 @@ func (pl *planner) planFilter(d *spec.Filter) {
 		return
 	}
 	pl.filterMatch[d.Key] = live
-	l := cloud.CanonicalLiveFilter(*live)
+	l := pl.canonical(live)
 	ref := Ref{ID: l.ID}
 	pl.filterRefs[d.Key] = ref
 
 	wantAttrs, haveAttrs := wantFilterAttrs(d), liveFilterAttrs(d, &l)
 	in, eg := specRules(d, cloud.Ingress), specRules(d, cloud.Egress)
-	wantHash := appliedHash(filterHashAttrs(wantAttrs, in, eg))
-	liveHash := appliedHash(filterHashAttrs(haveAttrs, l.Ingress, l.Egress))
+	wantHashAttrs := filterHashAttrs(wantAttrs, in, eg)
+	wantHash := appliedHash(wantHashAttrs)
+	liveHash := hashLike(filterHashAttrs(haveAttrs, l.Ingress, l.Egress), wantHashAttrs, wantHash)
 	reasons := adopt
 	if reasons == nil {
 		reasons = label(l.Tags, liveHash, wantHash)
@@ -222,6 +226,7 @@ func (pl *planner) planFilter(d *spec.Filter) {
 		reasons = append(reasons, ReasonRename)
 	}
 	wantTags := ownership(pl.desired.Name, d.Key, wantHash, d.Tags)
+	stepsBefore := len(pl.p.Steps)
 
 	// Rules, per direction.
 	diffs := map[string]ruleDiff{}
@@ -257,7 +262,7 @@ func (pl *planner) planFilter(d *spec.Filter) {
 	attrsChanged := edit.Name != nil || edit.Description != nil ||
 		(d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID) ||
 		!userTags(l.Tags).Equal(userTags(wantTags))
-	tagsOnly := !attrsChanged && (l.Tags[cloud.TagApplied] != wantHash || renamed)
+	tagsOnly := !attrsChanged && (appliedHashOf(l.Tags[cloud.TagApplied]) != wantHash || renamed)
 	for _, dir := range directions {
 		if !diffs[dir].empty() {
 			tagsOnly = false
@@ -347,6 +352,7 @@ func (pl *planner) planFilter(d *spec.Filter) {
 	if d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID {
 		pl.addStep(Step{Address: addr, Kind: TypeFilter, Op: OpMoveGroup, Target: ref, Params: Params{ResourceGroupID: d.ResourceGroupID}})
 	}
+	wantTags[cloud.TagApplied] = pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, len(pl.p.Steps) > stepsBefore)
 	pl.tagSteps(addr, TypeFilter, ref, l.Tags, wantTags)
 }
 

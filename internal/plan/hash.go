@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/json"
+	"io"
+	"reflect"
 	"strings"
 )
 
@@ -12,22 +14,64 @@ var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 // digest returns the lowercase base32 SHA-256 of the JSON form of parts.
 func digest(parts ...any) string {
 	h := sha256.New()
+	// An Encoder writes what json.Marshal returns, and a newline, straight
+	// into the hash: no copy of a snapshot's megabytes of JSON per plan.
+	enc := json.NewEncoder(noNewline{h})
 	for _, p := range parts {
-		b, err := json.Marshal(p)
-		if err != nil {
+		if err := enc.Encode(p); err != nil {
 			// Every value hashed here is plain data built by this package.
 			panic("plan: hash: " + err.Error())
 		}
-		h.Write(b)
 		h.Write([]byte{0})
 	}
 	return strings.ToLower(b32.EncodeToString(h.Sum(nil)))
+}
+
+// noNewline drops the newline json.Encoder ends each value with (it writes
+// a value in one Write), so that digests stay those of json.Marshal.
+type noNewline struct{ w io.Writer }
+
+func (n noNewline) Write(b []byte) (int, error) {
+	if len(b) > 0 && b[len(b)-1] == '\n' {
+		if _, err := n.w.Write(b[:len(b)-1]); err != nil {
+			return 0, err
+		}
+		return len(b), nil
+	}
+	return n.w.Write(b)
 }
 
 // appliedHash is the short hash stored in the tmsync:applied tag: what
 // tmsync last wrote to an object (contract C3).
 func appliedHash(attrs map[string]any) string {
 	return digest(attrs)[:12]
+}
+
+// appliedValue is the tmsync:applied tag an object gets when tmsync writes
+// it: the hash of what it wrote and a link to the tag value it replaces.
+// The link makes every write leave a view of the region that was never
+// seen before, so a plan never repeats an earlier plan's ID, and so its
+// tokens, when live state comes back to what it once was (an update
+// reverted and made again, a drift corrected twice).
+func appliedValue(hash, prev string) string {
+	return hash + "." + digest(prev, hash)[:6]
+}
+
+// appliedHashOf returns the hash part of a tmsync:applied tag value.
+func appliedHashOf(v string) string {
+	h, _, _ := strings.Cut(v, ".")
+	return h
+}
+
+// hashLike returns the applied hash of attrs, or known, the hash of same,
+// when the two are deeply equal: equal values encode to equal JSON. Every
+// object of a converged stack hashes like its spec, and hashing is most of
+// what a no-op plan costs (make bench).
+func hashLike(attrs, same map[string]any, known string) string {
+	if reflect.DeepEqual(attrs, same) {
+		return known
+	}
+	return appliedHash(attrs)
 }
 
 // token is the client token of a step (contract C5): "tm1-" and the base32

@@ -399,7 +399,7 @@ func (pl *planner) emitSession(w *sessionWork, freedBy map[int]string, sourceFre
 		ss := &SessionSpec{Filter: &w.filter, SourceIDs: d.Sources, TargetID: strp(d.TargetID),
 			TargetType: strp(d.TargetType), Priority: intp(d.Priority), PacketLength: intp(d.PacketLength),
 			Enabled: boolp(d.Enabled), VNI: d.VNI}
-		params := Params{Name: strp(d.Name), ResourceGroupID: d.ResourceGroupID, Tags: wantTagsFor(wantHash), Session: ss}
+		params := Params{Name: strp(d.Name), ResourceGroupID: d.ResourceGroupID, Tags: wantTagsFor(appliedValue(wantHash, "")), Session: ss}
 		if d.Description != "" {
 			params.Description = strp(d.Description)
 		}
@@ -412,7 +412,7 @@ func (pl *planner) emitSession(w *sessionWork, freedBy map[int]string, sourceFre
 	l := cloud.CanonicalSession(*w.live)
 	ref := Ref{ID: l.ID}
 	stepsBefore := len(pl.p.Steps)
-	liveHash := appliedHash(pl.liveSessionAttrs(d, &l, pl.liveFilterName(l.FilterID)))
+	liveHash := hashLike(pl.liveSessionAttrs(d, &l, pl.liveFilterName(l.FilterID)), wantHashAttrs, wantHash)
 	reasons := w.reasons
 	if reasons == nil {
 		reasons = label(l.Tags, liveHash, wantHash)
@@ -510,7 +510,7 @@ func (pl *planner) emitSession(w *sessionWork, freedBy map[int]string, sourceFre
 		changed = true
 		pl.addStep(Step{Address: w.addr, Kind: TypeSession, Op: OpMoveGroup, Target: ref, Params: Params{ResourceGroupID: d.ResourceGroupID}})
 	}
-	wantTags := wantTagsFor(wantHash)
+	wantTags := wantTagsFor(pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, len(pl.p.Steps) > stepsBefore))
 	if !userTags(l.Tags).Equal(userTags(wantTags)) {
 		changed = true
 	}

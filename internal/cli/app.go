@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"runtime/debug"
+	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 )
@@ -47,7 +48,52 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ucli.VersionPrinter = func(c *ucli.Context) {
 		io.WriteString(c.App.Writer, "tmsync "+version()+"\n")
 	}
-	return exitCode(app.Run(args), stderr)
+	return exitCode(app.Run(interspersed(args)), stderr)
+}
+
+// interspersed moves the flags of a command given after its arguments
+// (tmsync apply plan.json --endpoint local) before them: urfave/cli stops
+// reading flags at the first argument, and users expect both orders.
+func interspersed(args []string) []string {
+	if len(args) < 3 {
+		return args
+	}
+	var cmd *ucli.Command
+	for _, c := range commands {
+		if c.HasName(args[1]) {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		_, isBool := f.(*ucli.BoolFlag)
+		for _, n := range f.Names() {
+			takesValue[n] = !isBool
+		}
+	}
+	var flags, rest []string
+	in := args[2:]
+	for i := 0; i < len(in); i++ {
+		a := in[i]
+		if a == "--" {
+			rest = append(rest, in[i:]...)
+			break
+		}
+		name := strings.TrimLeft(a, "-")
+		if !strings.HasPrefix(a, "-") || a == "-" || name == "" {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(in) {
+			flags = append(flags, in[i+1])
+			i++
+		}
+	}
+	return append(append(append([]string{}, args[:2]...), flags...), rest...)
 }
 
 func init() {

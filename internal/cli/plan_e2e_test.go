@@ -242,3 +242,34 @@ sessions:
 		t.Fatalf("plan after apply: exit %d, want 0 and No changes\n%s\n%s", code, out, errOut)
 	}
 }
+
+func TestInterspersedFlags(t *testing.T) {
+	cases := map[string]struct {
+		reason string
+		args   []string
+		want   []string
+	}{
+		"plan file first": {
+			reason: "flags after a saved plan are moved before it",
+			args:   []string{"tmsync", "apply", "plan.json", "--endpoint", "local", "--auto-approve"},
+			want:   []string{"tmsync", "apply", "--endpoint", "local", "--auto-approve", "plan.json"},
+		},
+		"equals form": {
+			reason: "a flag with = keeps its value",
+			args:   []string{"tmsync", "validate", "examples/", "--format=json"},
+			want:   []string{"tmsync", "validate", "--format=json", "examples/"},
+		},
+		"double dash": {
+			reason: "everything after -- stays an argument",
+			args:   []string{"tmsync", "validate", "a", "--", "--format"},
+			want:   []string{"tmsync", "validate", "a", "--", "--format"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, interspersed(tc.args)); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}

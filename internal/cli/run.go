@@ -21,6 +21,7 @@ import (
 	"github.com/tmsync/tmsync/internal/apply"
 	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/plan"
+	"github.com/tmsync/tmsync/internal/planfile"
 	"github.com/tmsync/tmsync/internal/spec"
 	"github.com/tmsync/tmsync/internal/views"
 )
@@ -68,6 +69,7 @@ type runOptions struct {
 	lockTimeout time.Duration
 	endpoint    endpointOptions
 	out         string
+	expiresIn   time.Duration
 
 	autoApprove      bool
 	apply            apply.Options
@@ -100,6 +102,10 @@ func runOptionsFrom(c *ucli.Context) (runOptions, error) {
 	}
 	if c.IsSet("out") || c.String("out") != "" {
 		o.out = c.String("out")
+		o.expiresIn = c.Duration("expires-in")
+		if o.expiresIn <= 0 {
+			return o, errors.New("--expires-in must be positive")
+		}
 	}
 	if c.Command.Name != "plan" && c.Command.Name != "drift" {
 		o.autoApprove = c.Bool("auto-approve")
@@ -291,7 +297,9 @@ Examples:
    tmsync plan -f specs/ --detailed-exitcode   # exit 2 when there are changes
 
 ` + exitCodesHelp,
-		Flags: append(planFlags(), &ucli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for tmsync apply FILE"}),
+		Flags: append(planFlags(),
+			&ucli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for tmsync apply FILE"},
+			&ucli.DurationFlag{Name: "expires-in", Value: planfile.DefaultTTL, Usage: "how long a saved plan may be applied (with --out)"}),
 		Action: func(c *ucli.Context) error {
 			o, err := runOptionsFrom(c)
 			if err != nil {

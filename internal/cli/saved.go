@@ -54,7 +54,11 @@ func savePlans(path string, runs []*stackRun, o runOptions) error {
 		}
 		po := o.plan
 		po.Endpoint = r.client.Endpoint()
-		b.Files = append(b.Files, planfile.New(r.plan, r.stack, r.snap, po, version(), now))
+		f := planfile.New(r.plan, r.stack, r.snap, po, version(), now)
+		if o.expiresIn > 0 {
+			f.ExpiresAt = f.CreatedAt.Add(o.expiresIn)
+		}
+		b.Files = append(b.Files, f)
 	}
 	if err := planfile.SaveBundle(path, b); err != nil {
 		return fmt.Errorf("save the plan: %w", err)

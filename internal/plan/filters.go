@@ -102,27 +102,12 @@ func (pl *planner) matchFilter(d *spec.Filter) (*cloud.Filter, []Reason) {
 	var reasons []Reason
 	if d.ID != "" {
 		l := pl.live.Filter(d.ID)
-		switch st, key := pl.owner(TypeFilter, tagsOf(l)); {
-		case l == nil:
-			pl.problem(addr, d.Pos, "check the id, or remove it to create a new filter",
-				"id %s: no such filter in region %s", d.ID, pl.desired.Region)
+		take, adopt := pl.byID(TypeFilter, d.Key, d.ID, d.Pos, l != nil, tagsOf(l))
+		if !take {
 			return nil, nil
-		case st == pl.desired.Name && key == d.Key:
-			keep = l
-		case st == pl.desired.Name:
-			pl.problem(addr, d.Pos, fmt.Sprintf("use `moved: [{from: filter.%s, to: filter.%s}]` to re-key it", key, d.Key),
-				"id %s is already managed by this stack as filter.%s", d.ID, key)
-			return nil, nil
-		case st != "":
-			pl.problem(addr, d.Pos, "an object is managed by one stack only; remove it from the other stack first",
-				"id %s is managed by stack %q", d.ID, st)
-			return nil, nil
-		case !pl.opts.Adopt:
-			pl.problem(addr, d.Pos, "pass --adopt to take it over (tags are added, nothing else changes unless the spec says so)",
-				"id %s is not managed by tmsync", d.ID)
-			return nil, nil
-		default:
-			keep = l
+		}
+		keep = l
+		if adopt {
 			reasons = []Reason{ReasonAdopt}
 			pl.filterKeyByID[l.ID] = d.Key
 		}
@@ -140,18 +125,14 @@ func (pl *planner) matchFilter(d *spec.Filter) (*cloud.Filter, []Reason) {
 		})
 		keep = cands[0]
 	} else {
-		var same []*cloud.Filter
+		var same []string
 		for i := range pl.live.Filters {
 			l := &pl.live.Filters[i]
 			if st, _ := pl.owner(TypeFilter, l.Tags); st == "" && l.Name == d.Name {
-				same = append(same, l)
+				same = append(same, l.ID)
 			}
 		}
-		if len(same) == 1 {
-			pl.p.Notes = append(pl.p.Notes, fmt.Sprintf(
-				"%s: unmanaged filter %s has the same name; to adopt it instead of creating a new one, add `id: %s` and pass --adopt",
-				addr, same[0].ID, same[0].ID))
-		}
+		pl.noteNameMatch(TypeFilter, addr, same)
 	}
 	for _, c := range cands {
 		if c != keep {
@@ -491,4 +472,41 @@ func (pl *planner) specFilter(key string) *spec.Filter {
 		}
 	}
 	return nil
+}
+
+// byID checks the object a spec names by id (contract C3): it is taken when
+// this stack owns it under the same key, or adopted when no stack owns it
+// and --adopt is given; anything else is a problem.
+func (pl *planner) byID(kind, key, id string, pos spec.Pos, found bool, tags cloud.Tags) (take, adopt bool) {
+	addr := kind + "." + key
+	st, owned := pl.owner(kind, tags)
+	switch {
+	case !found:
+		pl.problem(addr, pos, fmt.Sprintf("check the id, or remove it to create a new %s", kind),
+			"id %s: no such %s in region %s", id, kind, pl.desired.Region)
+	case st == pl.desired.Name && owned == key:
+		return true, false
+	case st == pl.desired.Name:
+		pl.problem(addr, pos, fmt.Sprintf("use `moved: [{from: %s.%s, to: %s}]` to re-key it", kind, owned, addr),
+			"id %s is already managed by this stack as %s.%s", id, kind, owned)
+	case st != "":
+		pl.problem(addr, pos, "an object is managed by one stack only; remove it from the other stack first",
+			"id %s is managed by stack %q", id, st)
+	case !pl.opts.Adopt:
+		pl.problem(addr, pos, "pass --adopt to take it over (tags are added, nothing else changes unless the spec says so)",
+			"id %s is not managed by tmsync", id)
+	default:
+		return true, true
+	}
+	return false, false
+}
+
+// noteNameMatch reports an unmanaged object with the name of one the plan
+// creates, when exactly one has it: a hint to adopt it, never an adoption.
+func (pl *planner) noteNameMatch(kind, addr string, ids []string) {
+	if len(ids) == 1 {
+		pl.p.Notes = append(pl.p.Notes, fmt.Sprintf(
+			"%s: unmanaged %s %s has the same name; to adopt it instead of creating a new one, add `id: %s` and pass --adopt",
+			addr, kind, ids[0], ids[0]))
+	}
 }

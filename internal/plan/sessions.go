@@ -98,31 +98,16 @@ func (pl *planner) matchSession(d *spec.Session) (*cloud.Session, []Reason, []*c
 	var reasons []Reason
 	if d.ID != "" {
 		l := pl.live.Session(d.ID)
-		var st, key string
+		var tags cloud.Tags
 		if l != nil {
-			st, key = pl.owner(TypeSession, l.Tags)
+			tags = l.Tags
 		}
-		switch {
-		case l == nil:
-			pl.problem(addr, d.Pos, "check the id, or remove it to create a new session",
-				"id %s: no such session in region %s", d.ID, pl.desired.Region)
+		take, adopt := pl.byID(TypeSession, d.Key, d.ID, d.Pos, l != nil, tags)
+		if !take {
 			return nil, nil, nil
-		case st == pl.desired.Name && key == d.Key:
-			keep = l
-		case st == pl.desired.Name:
-			pl.problem(addr, d.Pos, fmt.Sprintf("use `moved: [{from: session.%s, to: session.%s}]` to re-key it", key, d.Key),
-				"id %s is already managed by this stack as session.%s", d.ID, key)
-			return nil, nil, nil
-		case st != "":
-			pl.problem(addr, d.Pos, "an object is managed by one stack only; remove it from the other stack first",
-				"id %s is managed by stack %q", d.ID, st)
-			return nil, nil, nil
-		case !pl.opts.Adopt:
-			pl.problem(addr, d.Pos, "pass --adopt to take it over (tags are added, nothing else changes unless the spec says so)",
-				"id %s is not managed by tmsync", d.ID)
-			return nil, nil, nil
-		default:
-			keep = l
+		}
+		keep = l
+		if adopt {
 			reasons = []Reason{ReasonAdopt}
 		}
 	} else if len(cands) > 0 {
@@ -135,18 +120,14 @@ func (pl *planner) matchSession(d *spec.Session) (*cloud.Session, []Reason, []*c
 		})
 		keep = cands[0]
 	} else {
-		var same []*cloud.Session
+		var same []string
 		for i := range pl.live.Sessions {
 			l := &pl.live.Sessions[i]
 			if st, _ := pl.owner(TypeSession, l.Tags); st == "" && l.Name == d.Name {
-				same = append(same, l)
+				same = append(same, l.ID)
 			}
 		}
-		if len(same) == 1 {
-			pl.p.Notes = append(pl.p.Notes, fmt.Sprintf(
-				"%s: unmanaged session %s has the same name; to adopt it instead of creating a new one, add `id: %s` and pass --adopt",
-				addr, same[0].ID, same[0].ID))
-		}
+		pl.noteNameMatch(TypeSession, addr, same)
 	}
 	var dups []*cloud.Session
 	for _, c := range cands {

@@ -58,5 +58,31 @@ lint-workflows:
 	fi
 	@if [ -x $(ACTIONLINT) ]; then $(ACTIONLINT) -no-color examples/ci/github/*.yml && echo "actionlint: examples/ci/github OK"; fi
 
+# Issue 6: measure. make bench compares tmsync with a per-resource baseline
+# against the emulator (20 ms a call, 200 ms async delay), runs the
+# plan.Compute benchmark and writes bench/results.md; BENCH_SIZES=10,100 for
+# a quick run (the default takes about 10 minutes on 2 cores).
+BENCH_SIZES ?= 10,100,1000
+bench: build
+	$(GO) run ./internal/bench/cmd/bench -tmsync bin/tmsync -sizes "$(BENCH_SIZES)" -go "$(GO)" -out bench/results.md
+
+# SOAK_ROUNDS rounds of random spec changes, faults and kills against
+# bin/tmsync; SOAK_SEED=N replays the run whose seed it prints first.
+SOAK_ROUNDS ?= 200
+soak: build
+	$(GO) run ./internal/soak/cmd/soak -tmsync bin/tmsync -rounds $(SOAK_ROUNDS)
+
+# Every go test fuzz target of the module, FUZZTIME each. Their seed corpora
+# (testdata/fuzz) run in make test already.
+FUZZTIME ?= 30s
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' '^func Fuzz' internal cmd 2>/dev/null | sort); do \
+		dir=./$$(dirname $$f); \
+		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "== $$fn in $$dir for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$dir; \
+		done; \
+	done
+
 clean:
 	rm -rf bin .tmsync

@@ -1,0 +1,96 @@
+// Command bench runs make bench: it measures tmsync against the emulator
+// with injected latency beside a per-resource baseline, runs the Compute
+// benchmark, prints a table and writes bench/results.md.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tmsync/tmsync/internal/bench"
+	"github.com/tmsync/tmsync/internal/workload"
+)
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	bin := flag.String("tmsync", "bin/tmsync", "the tmsync binary to measure")
+	sizes := flag.String("sizes", envOr("BENCH_SIZES", "10,100,1000"), "stack sizes, comma-separated (BENCH_SIZES)")
+	seed := flag.Int64("seed", 1, "seed of the generated stacks and drift")
+	out := flag.String("out", "bench/results.md", "where to write the Markdown results; empty writes none")
+	goCmd := flag.String("go", "go", "go command for the plan.Compute benchmark; empty skips it")
+	benchtime := flag.String("benchtime", "20x", "-benchtime of the plan.Compute benchmark")
+	flag.Parse()
+	var ns []int
+	for _, f := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "bench: bad size %q in %q\n", f, *sizes)
+			return 2
+		}
+		ns = append(ns, n)
+	}
+	dir, err := os.MkdirTemp("", "tmsync-bench-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	rep := &bench.Report{Started: time.Now(), LoadBefore: bench.LoadAverage()}
+	if *goCmd != "" {
+		// First, while nothing else of the bench runs.
+		fmt.Fprintln(os.Stderr, "bench: plan.Compute on 10,000 rules")
+		cmd := exec.CommandContext(ctx, *goCmd, "test", "-run", "^$", "-bench", "^BenchmarkCompute10000Rules$",
+			"-benchmem", "-benchtime", *benchtime, "./internal/plan")
+		var buf bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &buf, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: go test -bench: %v\n%s", err, buf.String())
+			return 1
+		}
+		rep.Compute = bench.ParseGoBench(&buf)
+	}
+	cfg := bench.Config{Sizes: ns, Seed: *seed, Tmsync: workload.Binary(*bin), Dir: dir, Log: os.Stderr}
+	rep.Sizes, err = bench.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	rep.Config = cfg
+	rep.Elapsed = time.Since(rep.Started)
+	rep.LoadAfter = bench.LoadAverage()
+	fmt.Println()
+	rep.Text(os.Stdout)
+	if *out != "" {
+		var md bytes.Buffer
+		rep.Markdown(&md)
+		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err == nil {
+			err = os.WriteFile(*out, md.Bytes(), 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		fmt.Printf("\nWrote %s (%s).\n", *out, time.Since(rep.Started).Round(time.Second))
+	}
+	return 0
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

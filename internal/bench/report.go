@@ -257,48 +257,50 @@ func (r *Report) why(w io.Writer) {
 // the figures in it were measured on the machine above while writing it.
 const whyText = `## Why targets are missed
 
-**Write calls of a converge from drift above the minimum.** Every object tmsync changes gets one
-more call than the design budget counts: a TagResources that moves its ` + "`tmsync:applied`" + ` tag
-along the chain that makes tokens never repeat when live state returns to an earlier view (the
-TagResources count of the drift row equals the number of changed objects). The budget of
-design.md counts one call per kind of change and no tag write for an object whose spec did not
-change. Either the budget counts the chain link, or the link rides on a write the change makes
-anyway; it cannot be batched (20 resources a TagResources) because every object's link differs.
-Converges from empty have no such call: the tag is in the create.
+**Write calls of a converge from drift above the minimum.** Every changed object whose fix is
+not itself a tag call gets one more call than the design budget counts: a TagResources that moves
+its ` + "`tmsync:applied`" + ` tag along the chain that keeps tokens from repeating when live state
+returns to an earlier view (the TagResources count of the drift rows is exactly the excess; for
+a tag drift the link rides on the UnTagResources). The budget of design.md counts one call per
+kind of change, and no tag write for an object whose spec did not change. The link cannot be
+batched (20 resources a TagResources call) because every object's value differs; either the
+budget counts it, or the link rides on a write the change makes anyway. It also adds a level to
+the critical path of a drift converge (3 instead of 2). Converges from empty have no such call:
+the tag is sent with the create.
 
 **Wall time of converges above 1.2 × the lower bound at 100 and 1,000 objects.** The bound
-counts API latency only; on this 2-core machine, shared with other work, a converge of
-hundreds of objects is bound by CPU instead:
+counts API latency only. On this 2-core machine, shared with other work, a converge of hundreds
+of objects is bound by CPU as well:
 
-- the SDK spends about 1 ms of CPU a call (request validation, signing, and a JSON round trip
-  of every answer in ` + "`dara.Convert`" + `), and List answers of 100 filters with their rules take
-  15–20 ms each to decode;
-- the emulator, in the same machine, clones its whole state for every write (0.7 ms at 1,000
+- the SDK spends 0.7–1 ms of CPU a call (request validation, signing, and a JSON round trip of
+  every answer in ` + "`dara.Convert`" + `), and a List answer of 100 filters with their rules
+  takes 15–20 ms to decode;
+- the emulator, on the same cores, clones its whole state for every write (0.7 ms at 1,000
   filters) and settles every object on every request, under one lock;
 - outside the apply phase (table above): process start, spec load with its JSON-schema check
-  (about 0.3–0.6 s at 1,000 filters), the reads before the plan (21 serial calls at 1,000), and
-  the convergence check after the apply, which reads everything and plans again.
+  (0.3–0.6 s at 1,000 filters), the reads before the plan (21 serial calls at 1,000), and the
+  convergence check after the apply, which reads everything and plans again: 0.3 s at 100
+  objects, 1.7–2.7 s at 1,000.
 
-At 10 objects, where none of this weighs, converges finish under the bound. The apply phase
-alone is closer to the bound than the wall time (last column above).
+At 10 objects, where none of this weighs, converges finish under the bound; the apply phase
+alone is within 1.2 × of it up to 100 objects (last column above).
 
-**Fixed in apply and plan while writing this bench** (before → after, same machine):
+**Changed in apply and plan while writing this bench** (before → after, same machine):
 
-- apply held a parallelism slot while waiting for an object to settle, so a converge of N
+- apply held a parallelism slot while it waited for an object to settle, so a converge of N
   objects took N ÷ 10 async delays: converge from empty at 100 objects 5.7 s → 1.6 s. Waits
-  now hold no slot (parallelism bounds the calls in flight).
+  hold no slot now (the parallelism bounds the calls in flight).
 - the poller read every waiting object in every round and threw away the answers of those not
-  yet due; it now reads the due ones and those due within a quarter interval. At 1,000 objects
-  its CPU went 1.6 s → 0.6 s and the in-process converge 14 s → 10 s.
-- plan.Compute on 10,000 rules, no-op: 58 MB → 28 MB allocated and about 165 → 90 ms a run:
-  canonical live filters computed once, an object's applied hash reused when its live form
-  equals its spec, rules not copied when already sorted, hashes streamed into SHA-256 (the same
-  bytes as json.Marshal, pinned by a test), and the plan ID hashed on the second core while the
-  diff runs.
+  yet due; it reads the due ones and those due within a quarter interval now. At 1,000 objects
+  its CPU went 1.6 s → 0.6 s and an in-process converge from empty 14 s → 10 s.
+- plan.Compute on 10,000 rules, no-op: 58 MB → 28 MB allocated, about 165 → 90 ms: canonical
+  live filters computed once, an object's applied hash reused when its live form equals its
+  spec, rules not copied when already in order, hashes streamed into SHA-256 (the bytes of
+  json.Marshal, pinned by a test), and the plan ID hashed on the second core during the diff.
 
-**Per-resource baseline, no RSS.** It runs in the bench process (it is a model of another
-tool's calls, not a binary), so it has no RSS of its own; its wall time includes no process
-start, spec load or convergence check, in its favour.
+**The per-resource baseline has no RSS.** It runs inside the bench process (it models another
+tool's calls; it is not a binary), and its wall time includes no process start, spec load or
+convergence check, in its favour.
 `
 
 func cpuModel() string {

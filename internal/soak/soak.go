@@ -51,6 +51,10 @@ type Summary struct {
 	Unconverged   int // rounds whose next plan was not empty
 	// Failed is the directory kept for the first failing round, if any.
 	Failed string
+	// Applies counts tmsync applies; FailedApplies those that exited
+	// non-zero or were killed, CleanApplies the rounds that needed an
+	// apply with the faults gone to converge.
+	Applies, FailedApplies, CleanApplies int
 }
 
 // Line is the soak's last line.
@@ -100,22 +104,11 @@ type soak struct {
 // Run soaks tmsync. It returns the summary and, on a broken rule or a
 // harness failure, an error that says what happened.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
-	if cfg.Log == nil {
-		cfg.Log = io.Discard
-	}
-	s := &soak{cfg: cfg, rng: rand.New(rand.NewSource(cfg.Seed)), specDir: filepath.Join(cfg.Dir, "spec")}
-	id, secret := workload.NewKeys()
-	srv, err := emulator.NewServer(emulator.Options{AccessKeys: map[string]string{id: secret}, AsyncDelay: asyncDelay, Seed: cfg.Seed})
+	s, err := start(ctx, cfg)
 	if err != nil {
-		return s.sum, err
+		return Summary{}, err
 	}
-	defer srv.Close()
-	s.srv = srv
-	if s.client, err = workload.Client(ctx, srv, region, id, secret); err != nil {
-		return s.sum, err
-	}
-	defer s.client.Close()
-	s.runner = &workload.Runner{Command: cfg.Tmsync, Endpoint: srv.URL(), KeyID: id, Secret: secret, Dir: cfg.Dir, Env: cfg.Env}
+	defer s.close()
 	if err := s.setup(ctx); err != nil {
 		return s.sum, fmt.Errorf("setup: %w", err)
 	}
@@ -129,7 +122,34 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			return s.sum, fmt.Errorf("round %d: %w (kept in %s)", s.round, err, s.sum.Failed)
 		}
 	}
+	fmt.Fprintf(s.cfg.Log, "soak: %d applies, %d of them failed or were killed and ran again, %d rounds needed an apply with the faults gone\n",
+		s.sum.Applies, s.sum.FailedApplies, s.sum.CleanApplies)
 	return s.sum, nil
+}
+
+// start starts the emulator and the client of a soak.
+func start(ctx context.Context, cfg Config) (*soak, error) {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	s := &soak{cfg: cfg, rng: rand.New(rand.NewSource(cfg.Seed)), specDir: filepath.Join(cfg.Dir, "spec")}
+	id, secret := workload.NewKeys()
+	srv, err := emulator.NewServer(emulator.Options{AccessKeys: map[string]string{id: secret}, AsyncDelay: asyncDelay, Seed: cfg.Seed})
+	if err != nil {
+		return nil, err
+	}
+	s.srv = srv
+	if s.client, err = workload.Client(ctx, srv, region, id, secret); err != nil {
+		srv.Close()
+		return nil, err
+	}
+	s.runner = &workload.Runner{Command: cfg.Tmsync, Endpoint: srv.URL(), KeyID: id, Secret: secret, Dir: cfg.Dir, Env: cfg.Env}
+	return s, nil
+}
+
+func (s *soak) close() {
+	s.client.Close()
+	s.srv.Close()
 }
 
 // setup applies the first spec, then makes the foreign objects and forgets
@@ -172,6 +192,10 @@ func (s *soak) applyArgs() []string {
 
 func (s *soak) apply(ctx context.Context) (workload.Outcome, error) {
 	out, err := s.runner.Run(ctx, s.applyArgs()...)
+	s.sum.Applies++
+	if out.Code != 0 {
+		s.sum.FailedApplies++
+	}
 	s.outputs = append(s.outputs, fmt.Sprintf("$ tmsync apply (exit %d, %s, killed %v)\n%s%s", out.Code, out.Wall.Round(time.Millisecond), out.Killed, out.Stdout, out.Stderr))
 	return out, err
 }
@@ -284,8 +308,12 @@ func (s *soak) runRound(ctx context.Context) error {
 			if killed, code, err = s.applyAndKill(ctx, killAction, len(armed)-1); err != nil {
 				return err
 			}
+			s.sum.Applies++
 			if killed {
 				s.sum.Kills++
+			}
+			if killed || code != 0 {
+				s.sum.FailedApplies++
 			}
 			ok = !killed && code == 0 // it may finish before the hang hits
 			continue
@@ -301,6 +329,7 @@ func (s *soak) runRound(ctx context.Context) error {
 	if !ok {
 		// A last apply with the faults gone, as the next scheduled run
 		// would be: it must converge.
+		s.sum.CleanApplies++
 		if _, err := s.apply(ctx); err != nil {
 			return err
 		}

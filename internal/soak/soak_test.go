@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tmsync/tmsync/internal/cli"
+	"github.com/tmsync/tmsync/internal/cloud"
 )
 
 // asTmsync makes the test binary run as tmsync when it is the process the
@@ -51,5 +52,65 @@ func TestSoakShort(t *testing.T) {
 	}
 	if sum.Faults == 0 || sum.Kills == 0 {
 		t.Errorf("%s: want faults and kills in ten rounds of seed 6", sum.Line())
+	}
+}
+
+// TestCheckFindsViolations breaks each rule of the soak by hand and checks
+// that the round check counts it: a soak that cannot fail proves nothing.
+func TestCheckFindsViolations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a tmsync process")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := start(ctx, Config{Seed: 1, Dir: t.TempDir(),
+		Tmsync: func(args ...string) *exec.Cmd { return exec.Command(self, args...) }, Env: []string{asTmsync + "=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if err := s.setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.check(ctx, 0, false); err != nil {
+		t.Fatalf("check after setup: %v", err)
+	}
+
+	// A write to a foreign object.
+	var foreignID string
+	for id := range s.foreign.filters {
+		foreignID = id
+	}
+	name := "touched"
+	if err := s.client.UpdateFilter(ctx, cloud.UpdateFilterInput{ID: foreignID, Name: &name}); err != nil {
+		t.Fatal(err)
+	}
+	// A second object of one key, and an object nobody owns.
+	snap, err := cloud.ReadSnapshot(ctx, s.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anchorID string
+	for _, f := range snap.Filters {
+		if f.Tags[cloud.TagStack] == stackName && f.Tags[cloud.TagKey] == anchor {
+			anchorID = f.ID
+		}
+	}
+	if _, err := s.client.CreateSession(ctx, cloud.CreateSessionInput{Name: "dup", FilterID: anchorID,
+		SourceIDs: []string{"eni-src09"}, TargetID: "eni-tgt3", TargetType: cloud.TargetENI, Priority: 39, PacketLength: 1500,
+		Enabled: true, Tags: cloud.Tags{cloud.TagStack: stackName, cloud.TagKey: "web-ids", cloud.TagApplied: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.client.CreateFilter(ctx, cloud.CreateFilterInput{Name: "stray"}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.check(ctx, 0, false)
+	sum := s.sum
+	if err == nil || sum.ForeignWrites < 2 || sum.Duplicates != 1 || sum.Orphans != 1 || sum.Unconverged != 1 {
+		t.Errorf("check = %v\n%s, want 2 foreign writes (the write log and the changed record), 1 duplicate, 1 orphan, 1 unconverged", err, sum.Line())
 	}
 }

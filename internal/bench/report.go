@@ -152,7 +152,7 @@ func (r *Report) rows() []row {
 		ok := cr.NsPerOp < float64(ComputeMaxTime) && cr.BytesPerOp < ComputeMaxBytes
 		add := row{"10,000 rules", strings.TrimPrefix(cr.Name, "Benchmark"),
 			fmt.Sprintf("%.1f ms/op, %.1f MB/op, %.0f allocs/op", cr.NsPerOp/1e6, cr.BytesPerOp/(1<<20), cr.AllocsPerOp),
-			"< 100 ms, < 100 MB", "n/a", "", verdict(ok, fmt.Sprintf("%.1f× the time", cr.NsPerOp/float64(ComputeMaxTime)))}
+			"< 100 ms, < 100 MB", "n/a", "", verdict(ok, fmt.Sprintf("%.2f× the time, %.2f× the memory", cr.NsPerOp/float64(ComputeMaxTime), cr.BytesPerOp/ComputeMaxBytes))}
 		out = append(out, add)
 	}
 	return out
@@ -296,7 +296,8 @@ alone is within 1.2 × of it up to 100 objects (last column above).
 - plan.Compute on 10,000 rules, no-op: 58 MB → 28 MB allocated, about 165 → 90 ms: canonical
   live filters computed once, an object's applied hash reused when its live form equals its
   spec, rules not copied when already in order, hashes streamed into SHA-256 (the bytes of
-  json.Marshal, pinned by a test), and the plan ID hashed on the second core during the diff.
+  json.Marshal, pinned by a test), and the plan ID and the step tokens hashed on both cores.
+  The last two took a plan from empty from 139 to 89 ms.
 
 **The per-resource baseline has no RSS.** It runs inside the bench process (it models another
 tool's calls; it is not a binary), and its wall time includes no process start, spec load or

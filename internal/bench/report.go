@@ -301,7 +301,9 @@ alone is within 1.2 × of it up to 100 objects (last column above).
 
 **The per-resource baseline has no RSS.** It runs inside the bench process (it models another
 tool's calls; it is not a binary), and its wall time includes no process start, spec load or
-convergence check, in its favour.
+convergence check, in its favour. Its session creates exceed the sessions: a session made while
+its filter's rules are still being created one by one is refused (the filter is Modifying) and
+retried with backoff, as a per-resource tool's would be.
 `
 
 func cpuModel() string {

@@ -140,23 +140,37 @@ type entry struct {
 
 func (e entry) name(field string) string { return e.prefix + "." + field }
 
-// structs returns the prefix.N.Field groups in order of N.
+// structs returns the prefix.N.Field groups in order of N. It reads the
+// parameters once: a request may carry thousands of them.
 func (p params) structs(prefix string) ([]entry, error) {
 	ns, err := p.indexed(prefix)
 	if err != nil {
 		return nil, err
 	}
+	groups := map[int]map[string]string{}
+	pre := prefix + "."
+	for k, v := range p {
+		if !strings.HasPrefix(k, pre) {
+			continue
+		}
+		rest := k[len(pre):]
+		i := strings.IndexByte(rest, '.')
+		if i < 0 {
+			continue
+		}
+		n, err := strconv.Atoi(rest[:i])
+		if err != nil {
+			continue
+		}
+		if groups[n] == nil {
+			groups[n] = map[string]string{}
+		}
+		groups[n][rest[i+1:]] = v
+	}
 	var out []entry
 	for _, n := range ns {
-		e := entry{prefix: fmt.Sprintf("%s.%d", prefix, n), fields: map[string]string{}}
-		pre := e.prefix + "."
-		for k, v := range p {
-			if strings.HasPrefix(k, pre) {
-				e.fields[k[len(pre):]] = v
-			}
-		}
-		if len(e.fields) > 0 {
-			out = append(out, e)
+		if g := groups[n]; len(g) > 0 {
+			out = append(out, entry{prefix: fmt.Sprintf("%s.%d", prefix, n), fields: g})
 		}
 	}
 	return out, nil

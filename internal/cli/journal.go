@@ -21,14 +21,7 @@ type journal struct {
 const journalMax = 10000
 
 func journalPath(lockDir, stack, region string) string {
-	if lockDir == "" {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		lockDir = filepath.Join(cache, "tmsync", "locks")
-	}
-	return filepath.Join(lockDir, stack+"@"+region+".journal.json")
+	return filepath.Join(lockDirOrDefault(lockDir), stack+"@"+region+".journal.json")
 }
 
 func readJournal(path string) *journal {

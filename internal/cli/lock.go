@@ -13,13 +13,7 @@ import (
 // lockStack takes the per-stack, per-region lock of this machine (C13) in
 // dir (default: the user cache directory), waiting up to wait.
 func lockStack(ctx context.Context, dir, stack, region string, wait time.Duration) (func(), error) {
-	if dir == "" {
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			cache = os.TempDir()
-		}
-		dir = filepath.Join(cache, "tmsync", "locks")
-	}
+	dir = lockDirOrDefault(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create lock directory: %w", err)
 	}
@@ -53,4 +47,17 @@ func lockStack(ctx context.Context, dir, stack, region string, wait time.Duratio
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// lockDirOrDefault returns dir, or the locks directory in the user cache
+// directory when dir is empty. Locks and journals live there.
+func lockDirOrDefault(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	return filepath.Join(cache, "tmsync", "locks")
 }

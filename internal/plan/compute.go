@@ -356,6 +356,12 @@ func label(t cloud.Tags, liveHash, wantHash string) []Reason {
 		return []Reason{ReasonAdopt}
 	}
 	applied := appliedHashOf(v)
+	if liveHash == wantHash {
+		// Live state already is what the spec asks; only the fields the
+		// spec manages changed (a field added to or dropped from the
+		// spec), so nothing drifted.
+		return []Reason{ReasonSpec}
+	}
 	var rs []Reason
 	if liveHash != applied {
 		rs = append(rs, ReasonDrift)

@@ -561,3 +561,30 @@ func TestRevertAndRedoGetsNewTokens(t *testing.T) {
 		t.Errorf("the second drift correction repeats the first one's token")
 	}
 }
+
+// TestManagedFieldsChange: a spec that starts or stops naming a field the
+// live object already matches changes only the applied tag, labelled spec.
+func TestManagedFieldsChange(t *testing.T) {
+	base := driftBase()
+	live := applied(t, base)
+	for name, edit := range map[string]func(s *spec.Stack){
+		"drop description": func(s *spec.Stack) { s.Filters[0].Description = "" },
+		"drop vni":         func(s *spec.Stack) { s.Sessions[0].VNI = nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			want := driftBase()
+			edit(want)
+			p, _ := converge(t, want, live, Options{})
+			for _, c := range p.Changes {
+				if len(c.Reasons) != 1 || c.Reasons[0] != ReasonSpec {
+					t.Errorf("change %s reasons %v, want only spec", c.Address, c.Reasons)
+				}
+			}
+			for _, s := range p.Steps {
+				if s.Op != OpTag {
+					t.Errorf("step %s, want only the applied tag", s.ID)
+				}
+			}
+		})
+	}
+}

@@ -82,9 +82,9 @@ func renderDrift(w io.Writer, ps []*plan.Plan, o runOptions) error {
 	case "json":
 		return views.JSONMulti(w, ps)
 	case "markdown":
-		return views.MarkdownMulti(w, ps, views.MarkdownOptions{})
+		return views.MarkdownMulti(w, ps, views.MarkdownOptions{Title: "tmsync drift"})
 	}
-	return views.TextMulti(w, ps, views.TextOptions{Color: o.color})
+	return views.TextMulti(w, ps, views.TextOptions{Color: o.color, Title: "tmsync drift"})
 }
 
 // driftSummary is one line per stack for logs: how many objects changed

@@ -31,6 +31,18 @@ type document struct {
 	Gaps          []string       `json:"gaps"`
 	Notes         []string       `json:"notes"`
 	Unmanaged     []docUnmanaged `json:"unmanaged"`
+
+	// title heads the text and Markdown views: "tmsync plan" unless the
+	// command that renders is another (tmsync drift).
+	title string
+}
+
+// titled returns title, or "tmsync plan" when it is empty.
+func titled(title string) string {
+	if title == "" {
+		return "tmsync plan"
+	}
+	return title
 }
 
 type docChange struct {

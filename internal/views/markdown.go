@@ -21,6 +21,8 @@ const maxCallout = 20
 type MarkdownOptions struct {
 	// MaxBytes caps the output; 0 means DefaultMaxBytes.
 	MaxBytes int
+	// Title heads the comment; empty is "tmsync plan".
+	Title string
 }
 
 // Markdown writes p for a pull-request comment: a title naming the stack and
@@ -47,6 +49,7 @@ func MarkdownMulti(w io.Writer, ps []*plan.Plan, o MarkdownOptions) error {
 		if err != nil {
 			return fmt.Errorf("render plan of stack %s: %w", p.Stack, err)
 		}
+		d.title = o.Title
 		docs = append(docs, d)
 	}
 	_, err := io.WriteString(w, layout(docs, limit))
@@ -230,7 +233,7 @@ func multiHead(docs []*document) string {
 			withChanges++
 		}
 	}
-	fmt.Fprintf(&b, "## tmsync plan: %s\n\n", plural(len(docs), "stack"))
+	fmt.Fprintf(&b, "## %s: %s\n\n", titled(docs[0].title), plural(len(docs), "stack"))
 	b.WriteString("| Stack | Region | Add | Change | Destroy | Gaps |\n|---|---|--:|--:|--:|--:|\n")
 	for _, d := range docs {
 		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d |\n", mdCode(d.Stack), mdCode(d.Region),
@@ -244,7 +247,7 @@ func multiHead(docs []*document) string {
 func section(d *document, single bool) mdSection {
 	s := mdSection{stack: d.Stack, total: len(d.Changes)}
 	var h strings.Builder
-	fmt.Fprintf(&h, "### tmsync plan: stack %s, region %s\n\n", mdCode(d.Stack), mdCode(d.Region))
+	fmt.Fprintf(&h, "### %s: stack %s, region %s\n\n", titled(d.title), mdCode(d.Stack), mdCode(d.Region))
 	fmt.Fprintf(&h, "Endpoint %s · plan %s\n\n", mdCode(endpointName(d.Endpoint)), mdCode(d.PlanID))
 	if single {
 		h.WriteString("| Add | Change | Destroy | Gaps |\n|--:|--:|--:|--:|\n")

@@ -14,6 +14,8 @@ type TextOptions struct {
 	// Color adds ANSI colours. Callers decide (see ColorEnabled); the view
 	// never looks at the terminal or the environment itself.
 	Color bool
+	// Title heads each stack; empty is "tmsync plan".
+	Title string
 }
 
 // maxUnmanagedText is how many unmanaged objects the text view lists: they
@@ -42,6 +44,7 @@ func TextMulti(w io.Writer, ps []*plan.Plan, o TextOptions) error {
 		if err != nil {
 			return fmt.Errorf("render plan of stack %s: %w", p.Stack, err)
 		}
+		d.title = o.Title
 		if i > 0 {
 			t.line("")
 		}
@@ -194,7 +197,7 @@ func oneLine(f field) string {
 
 // header is the first line of a plan in every view.
 func header(d *document) string {
-	return fmt.Sprintf("tmsync plan: stack %s, region %s, endpoint %s", d.Stack, d.Region, endpointName(d.Endpoint))
+	return fmt.Sprintf("%s: stack %s, region %s, endpoint %s", titled(d.title), d.Stack, d.Region, endpointName(d.Endpoint))
 }
 
 func endpointName(e string) string {

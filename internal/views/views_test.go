@@ -393,3 +393,19 @@ func TestLineDiff(t *testing.T) {
 		})
 	}
 }
+
+func TestTitle(t *testing.T) {
+	p := scenarios[scenarioNames()[0]].plan(t)
+	var text, md bytes.Buffer
+	if err := Text(&text, p, TextOptions{Title: "tmsync drift"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, p, MarkdownOptions{Title: "tmsync drift"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
+		if !strings.Contains(out, "tmsync drift: stack") || strings.Contains(out, "tmsync plan") {
+			t.Errorf("%s view does not use the title:\n%s", name, out)
+		}
+	}
+}

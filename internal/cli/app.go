@@ -3,7 +3,9 @@ package cli
 import (
 	"io"
 	"runtime/debug"
+	"sort"
 	"strings"
+	"sync"
 
 	ucli "github.com/urfave/cli/v2"
 )
@@ -30,8 +32,29 @@ const exitCodesHelp = `Exit codes:
    1  any error (invalid spec, refused confirmation, stale plan, failed step)
    2  changes or drift present (only with --detailed-exitcode)`
 
+// commandOrder is the order of commands in help: the everyday loop first.
+var commandOrder = []string{"validate", "plan", "apply", "destroy", "drift", "show", "export",
+	"emulator", "doctor", "schema", "completion", "version"}
+
+var sortOnce sync.Once
+
+func sortCommands() { sortOnce.Do(sortCommandsNow) }
+
+func sortCommandsNow() {
+	rank := func(c *ucli.Command) int {
+		for i, n := range commandOrder {
+			if c.Name == n {
+				return i
+			}
+		}
+		return len(commandOrder)
+	}
+	sort.SliceStable(commands, func(i, j int) bool { return rank(commands[i]) < rank(commands[j]) })
+}
+
 // Main runs tmsync with args and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	sortCommands()
 	app := &ucli.App{
 		Name:            "tmsync",
 		Usage:           "keep Alibaba Cloud VPC Traffic Mirror equal to what Git says",

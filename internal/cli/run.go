@@ -322,10 +322,11 @@ func runPlan(ctx context.Context, o runOptions, stdout, stderr io.Writer) error 
 		}
 	}()
 	var codes []int
+	said := map[string]bool{}
 	for _, r := range runs {
 		switch {
 		case r.err != nil:
-			codes = append(codes, exitCode(r.err, stderr))
+			codes = append(codes, exitCodeOnce(r.err, stderr, said))
 		case o.detailed && !r.plan.Empty():
 			codes = append(codes, ExitChanges)
 		default:
@@ -342,6 +343,17 @@ func runPlan(ctx context.Context, o runOptions, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stderr, "Saved the plan to %s; apply it with: tmsync apply %s\n", o.out, o.out)
 	}
 	return codeError(aggregate(codes...))
+}
+
+// exitCodeOnce is exitCode for errors of several stacks: an error already
+// said (no credentials for a region shared by several stacks) is not said
+// again.
+func exitCodeOnce(err error, stderr io.Writer, said map[string]bool) int {
+	if said[err.Error()] {
+		return exitCode(silentError{err}, stderr)
+	}
+	said[err.Error()] = true
+	return exitCode(err, stderr)
 }
 
 // codeError turns an aggregate exit code back into the error exitCode maps.
@@ -437,9 +449,10 @@ func applyStacks(ctx context.Context, stacks []*spec.Stack, o runOptions, stdin 
 	}()
 	codes := make([]int, len(runs))
 	var todo []int
+	said := map[string]bool{}
 	for i, r := range runs {
 		if r.err != nil {
-			codes[i] = exitCode(r.err, stderr)
+			codes[i] = exitCodeOnce(r.err, stderr, said)
 			continue
 		}
 		if o.format != "json" {

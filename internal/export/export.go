@@ -156,8 +156,7 @@ func Export(snap *cloud.Snapshot, opts Options) (*Spec, error) {
 		ef := x.filters[f.ID]
 		ef.Key = fkeys[f.ID]
 		if ef.Unnamed {
-			ef.Name = ef.Key
-			x.note("filter.%s (%s) has no name; adopting it names it %q", ef.Key, f.ID, ef.Key)
+			x.note("filter.%s (%s) has no name; `name: \"\"` keeps it unnamed", ef.Key, f.ID)
 		}
 		keyOfFilter[f.ID] = ef.Key
 		out.Filters = append(out.Filters, *ef)
@@ -166,8 +165,7 @@ func Export(snap *cloud.Snapshot, opts Options) (*Spec, error) {
 		es := x.sessions[s.ID]
 		es.Key = skeys[s.ID]
 		if es.Unnamed {
-			es.Name = es.Key
-			x.note("session.%s (%s) has no name; adopting it names it %q", es.Key, s.ID, es.Key)
+			x.note("session.%s (%s) has no name; `name: \"\"` keeps it unnamed", es.Key, s.ID)
 		}
 		if k, ok := keyOfFilter[s.FilterID]; ok {
 			es.Filter = k

@@ -38,7 +38,7 @@ func (s *Spec) YAML() ([]byte, error) {
 		for _, f := range s.Filters {
 			k := add(fs, f.Key, filterNode(f))
 			if f.Unnamed {
-				k.HeadComment = "unnamed in the cloud: adopting it sets this name"
+				k.HeadComment = "unnamed in the cloud, and left so"
 			}
 		}
 		add(root, "filters", fs)
@@ -48,7 +48,7 @@ func (s *Spec) YAML() ([]byte, error) {
 		for _, x := range s.Sessions {
 			k := add(ss, x.Key, sessionNode(x))
 			if x.Unnamed {
-				k.HeadComment = "unnamed in the cloud: adopting it sets this name"
+				k.HeadComment = "unnamed in the cloud, and left so"
 			}
 		}
 		add(root, "sessions", ss)

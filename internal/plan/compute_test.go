@@ -588,3 +588,25 @@ func TestManagedFieldsChange(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyNameLeavesObjectsUnnamed: name "" is never sent and never diffed.
+func TestEmptyNameLeavesObjectsUnnamed(t *testing.T) {
+	f := filt("web", rules(1)...)
+	s := sess("a", "web", 10, "eni-1")
+	f.Name, s.Name = "", ""
+	desired := stk([]*spec.Filter{f}, s)
+	p, after := converge(t, desired, emptySnap(), Options{})
+	for _, st := range p.Steps {
+		if st.Params.Name != nil {
+			t.Errorf("step %s sends a name", st.ID)
+		}
+	}
+	after.Filters[0].Name, after.Sessions[0].Name = "named-in-console", "named-in-console"
+	again, err := Compute(desired, after, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Empty() {
+		t.Errorf("a name given outside tmsync is diffed although the spec leaves it unset: %v", ops(again))
+	}
+}

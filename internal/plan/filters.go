@@ -25,7 +25,10 @@ func specRules(f *spec.Filter, dir string) []cloud.Rule {
 // the spec leaves unset (description, resource group) are not managed and
 // so left out of both sides.
 func filterAttrs(d *spec.Filter, name, desc, rg string, tags cloud.Tags) map[string]any {
-	m := map[string]any{"name": name, "tags": map[string]string(userTags(tags))}
+	m := map[string]any{"tags": map[string]string(userTags(tags))}
+	if d.Name != "" {
+		m["name"] = name
+	}
 	if d.Description != "" {
 		m["description"] = desc
 	}
@@ -155,8 +158,11 @@ func tagsOf(f *cloud.Filter) cloud.Tags {
 func (pl *planner) createFilterStep(d *spec.Filter, addr string) string {
 	in, eg := specRules(d, cloud.Ingress), specRules(d, cloud.Egress)
 	hash := appliedHash(filterHashAttrs(wantFilterAttrs(d), in, eg))
-	params := Params{Name: strp(d.Name), ResourceGroupID: d.ResourceGroupID,
+	params := Params{ResourceGroupID: d.ResourceGroupID,
 		Tags: ownership(pl.desired.Name, d.Key, appliedValue(hash, ""), d.Tags)}
+	if d.Name != "" {
+		params.Name = strp(d.Name)
+	}
 	if d.Description != "" {
 		params.Description = strp(d.Description)
 	}
@@ -234,7 +240,7 @@ func (pl *planner) planFilter(d *spec.Filter) {
 
 	// The filter's own attributes.
 	edit := Params{}
-	if l.Name != d.Name {
+	if d.Name != "" && l.Name != d.Name {
 		edit.Name = strp(d.Name)
 	}
 	if d.Description != "" && l.Description != d.Description {

@@ -29,9 +29,12 @@ type sessionWork struct {
 func sessionAttrs(d *spec.Session, name, desc, filter, ttype, tid string, sources []string,
 	prio, plen, vni int, enabled bool, rg string, tags cloud.Tags) map[string]any {
 	m := map[string]any{
-		"name": name, "filter": filter, "target_type": ttype, "target_id": tid,
+		"filter": filter, "target_type": ttype, "target_id": tid,
 		"sources": append([]string{}, sources...), "priority": prio, "packet_length": plen,
 		"enabled": enabled, "tags": map[string]string(userTags(tags)),
+	}
+	if d.Name != "" {
+		m["name"] = name
 	}
 	if d.Description != "" {
 		m["description"] = desc
@@ -380,7 +383,10 @@ func (pl *planner) emitSession(w *sessionWork, freedBy map[int]string, sourceFre
 		ss := &SessionSpec{Filter: &w.filter, SourceIDs: d.Sources, TargetID: strp(d.TargetID),
 			TargetType: strp(d.TargetType), Priority: intp(d.Priority), PacketLength: intp(d.PacketLength),
 			Enabled: boolp(d.Enabled), VNI: d.VNI}
-		params := Params{Name: strp(d.Name), ResourceGroupID: d.ResourceGroupID, Tags: wantTagsFor(appliedValue(wantHash, "")), Session: ss}
+		params := Params{ResourceGroupID: d.ResourceGroupID, Tags: wantTagsFor(appliedValue(wantHash, "")), Session: ss}
+		if d.Name != "" {
+			params.Name = strp(d.Name)
+		}
 		if d.Description != "" {
 			params.Description = strp(d.Description)
 		}
@@ -423,7 +429,7 @@ func (pl *planner) emitSession(w *sessionWork, freedBy map[int]string, sourceFre
 		ss.Enabled, changed = boolp(d.Enabled), true
 	}
 	params := Params{Session: ss}
-	if l.Name != d.Name {
+	if d.Name != "" && l.Name != d.Name {
 		params.Name, changed = strp(d.Name), true
 	}
 	if d.Description != "" && l.Description != d.Description {

@@ -36,13 +36,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	l.next = at.Add(l.gap)
 	l.mu.Unlock()
 	if d := time.Until(at); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
+		return sleep(ctx, d)
 	}
 	return nil
 }

@@ -77,15 +77,26 @@ func (c *call) getFilter(param string, anyStatus bool) (*filter, error) {
 	return f, nil
 }
 
-func deleteFilter(c *call) (any, error) {
+// writeFilter starts a write to the filter named by TrafficMirrorFilterId
+// and records it in the write log; anyStatus lets a transitional filter
+// through, for the calls that check its state themselves.
+func (c *call) writeFilter(anyStatus bool) (*filter, error) {
 	if err := c.beginWrite(); err != nil {
 		return nil, err
 	}
-	f, err := c.getFilter("TrafficMirrorFilterId", true)
+	f, err := c.getFilter("TrafficMirrorFilterId", anyStatus)
 	if err != nil {
 		return nil, err
 	}
 	c.touch(f.ID)
+	return f, nil
+}
+
+func deleteFilter(c *call) (any, error) {
+	f, err := c.writeFilter(true)
+	if err != nil {
+		return nil, err
+	}
 	if err := f.ruleBusy(""); err != nil {
 		return nil, err
 	}
@@ -106,14 +117,10 @@ func deleteFilter(c *call) (any, error) {
 }
 
 func updateFilter(c *call) (any, error) {
-	if err := c.beginWrite(); err != nil {
-		return nil, err
-	}
-	f, err := c.getFilter("TrafficMirrorFilterId", false)
+	f, err := c.writeFilter(false)
 	if err != nil {
 		return nil, err
 	}
-	c.touch(f.ID)
 	name, desc := c.p.str("TrafficMirrorFilterName"), c.p.str("TrafficMirrorFilterDescription")
 	if err := checkText("TrafficMirrorFilterName", name, 128); err != nil {
 		return nil, err
@@ -133,14 +140,10 @@ func updateFilter(c *call) (any, error) {
 }
 
 func createRules(c *call) (any, error) {
-	if err := c.beginWrite(); err != nil {
-		return nil, err
-	}
-	f, err := c.getFilter("TrafficMirrorFilterId", false)
+	f, err := c.writeFilter(false)
 	if err != nil {
 		return nil, err
 	}
-	c.touch(f.ID)
 	type idJSON struct{ InstanceId string }
 	out := struct {
 		IngressRules []idJSON
@@ -177,14 +180,10 @@ func createRules(c *call) (any, error) {
 }
 
 func deleteRules(c *call) (any, error) {
-	if err := c.beginWrite(); err != nil {
-		return nil, err
-	}
-	f, err := c.getFilter("TrafficMirrorFilterId", true)
+	f, err := c.writeFilter(true)
 	if err != nil {
 		return nil, err
 	}
-	c.touch(f.ID)
 	ids, err := c.p.list("TrafficMirrorFilterRuleIds")
 	if err != nil {
 		return nil, err

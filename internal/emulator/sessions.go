@@ -171,6 +171,15 @@ func (c *call) checkSources(r *regionState, self string, have, add []string) err
 }
 
 // getSession finds a session and checks it is Created.
+// writeSession starts a write to the session named by
+// TrafficMirrorSessionId, which must be Created.
+func (c *call) writeSession() (*session, error) {
+	if err := c.beginWrite(); err != nil {
+		return nil, err
+	}
+	return c.getSession()
+}
+
 func (c *call) getSession() (*session, error) {
 	if err := c.p.required("TrafficMirrorSessionId"); err != nil {
 		return nil, err
@@ -188,10 +197,7 @@ func (c *call) getSession() (*session, error) {
 }
 
 func deleteSession(c *call) (any, error) {
-	if err := c.beginWrite(); err != nil {
-		return nil, err
-	}
-	s, err := c.getSession()
+	s, err := c.writeSession()
 	if err != nil {
 		return nil, err
 	}
@@ -204,10 +210,7 @@ func deleteSession(c *call) (any, error) {
 }
 
 func updateSession(c *call) (any, error) {
-	if err := c.beginWrite(); err != nil {
-		return nil, err
-	}
-	s, err := c.getSession()
+	s, err := c.writeSession()
 	if err != nil {
 		return nil, err
 	}
@@ -284,10 +287,7 @@ func sourceList(c *call) ([]string, error) {
 }
 
 func addSources(c *call) (any, error) {
-	if err := c.beginWrite(); err != nil {
-		return nil, err
-	}
-	s, err := c.getSession()
+	s, err := c.writeSession()
 	if err != nil {
 		return nil, err
 	}
@@ -305,10 +305,7 @@ func addSources(c *call) (any, error) {
 }
 
 func removeSources(c *call) (any, error) {
-	if err := c.beginWrite(); err != nil {
-		return nil, err
-	}
-	s, err := c.getSession()
+	s, err := c.writeSession()
 	if err != nil {
 		return nil, err
 	}

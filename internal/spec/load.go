@@ -327,20 +327,7 @@ func (b *builder) common(f *file, p, kind, key string, o object) (name, desc str
 
 // filtersOf builds the filters of f.
 func (b *builder) filtersOf(f *file) {
-	m, _ := f.value["filters"].(map[string]any)
-	for _, key := range sortedKeys(m) {
-		p := ptr("/filters", key)
-		at := f.keyPos(p)
-		if first, dup := b.filters[key]; dup {
-			b.d.add(at, "rename one of them; keys are unique within a stack",
-				"filter %s is already defined at %s", key, first)
-			continue
-		}
-		b.filters[key] = at
-		obj, ok := m[key].(map[string]any)
-		if !ok {
-			continue
-		}
+	b.eachObject(f, "filter", b.filters, func(key, p string, at Pos, obj map[string]any) {
 		var raw object
 		decodeJSON(clean(f, p, obj, cloud.Ingress, cloud.Egress), &raw)
 		flt := &Filter{Key: key, ResourceGroupID: raw.ResourceGroupID, Protect: raw.Protect, ID: raw.ID, Pos: at}
@@ -351,6 +338,26 @@ func (b *builder) filtersOf(f *file) {
 		flt.Ingress = b.rules(f, ptr(p, cloud.Ingress), cloud.Ingress, obj[cloud.Ingress])
 		flt.Egress = b.rules(f, ptr(p, cloud.Egress), cloud.Egress, obj[cloud.Egress])
 		b.st.Filters = append(b.st.Filters, flt)
+	})
+}
+
+// eachObject calls fn for each object of kind ("filter" or "session") in f,
+// in key order, after refusing a key defined twice in the stack (seen holds
+// the keys met so far and where).
+func (b *builder) eachObject(f *file, kind string, seen map[string]Pos, fn func(key, p string, at Pos, obj map[string]any)) {
+	m, _ := f.value[kind+"s"].(map[string]any)
+	for _, key := range sortedKeys(m) {
+		p := ptr("/"+kind+"s", key)
+		at := f.keyPos(p)
+		if first, dup := seen[key]; dup {
+			b.d.add(at, "rename one of them; keys are unique within a stack",
+				"%s %s is already defined at %s", kind, key, first)
+			continue
+		}
+		seen[key] = at
+		if obj, ok := m[key].(map[string]any); ok {
+			fn(key, p, at, obj)
+		}
 	}
 }
 
@@ -487,20 +494,7 @@ type rawSession struct {
 // sessionsOf builds the sessions of f; their filter references are checked
 // once every file's filters are known.
 func (b *builder) sessionsOf(f *file) {
-	m, _ := f.value["sessions"].(map[string]any)
-	for _, key := range sortedKeys(m) {
-		p := ptr("/sessions", key)
-		at := f.keyPos(p)
-		if first, dup := b.sessions[key]; dup {
-			b.d.add(at, "rename one of them; keys are unique within a stack",
-				"session %s is already defined at %s", key, first)
-			continue
-		}
-		b.sessions[key] = at
-		obj, ok := m[key].(map[string]any)
-		if !ok {
-			continue
-		}
+	b.eachObject(f, "session", b.sessions, func(key, p string, at Pos, obj map[string]any) {
 		var raw rawSession
 		decodeJSON(clean(f, p, obj), &raw)
 		s := &Session{
@@ -528,7 +522,7 @@ func (b *builder) sessionsOf(f *file) {
 		b.target(f, p, s)
 		b.st.Sessions = append(b.st.Sessions, s)
 		b.refs = append(b.refs, sessionRef{s: s, f: f, p: p, srcAt: srcAt})
-	}
+	})
 }
 
 func (b *builder) sources(f *file, p string, s *Session, srcs []string) map[string]Pos {

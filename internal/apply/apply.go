@@ -28,6 +28,9 @@ type Options struct {
 	GoneAfter time.Duration // default 1m
 	DryRun    bool
 	Seed      int64
+	// Clock tells time and waits for the run and its poller; nil is the
+	// real clock. A Limiter has a clock of its own.
+	Clock Clock
 }
 
 func (o *Options) defaults() {
@@ -51,6 +54,9 @@ func (o *Options) defaults() {
 	}
 	if o.GoneAfter <= 0 {
 		o.GoneAfter = time.Minute
+	}
+	if o.Clock == nil {
+		o.Clock = RealClock{}
 	}
 }
 
@@ -94,6 +100,7 @@ type stepState struct {
 type runner struct {
 	c      cloud.Client
 	opts   Options
+	clock  Clock
 	obs    Observer
 	poll   *poller
 	mu     sync.Mutex
@@ -111,18 +118,18 @@ func Run(ctx context.Context, p *plan.Plan, c cloud.Client, opts Options, obs Ob
 	if obs == nil {
 		obs = func(Event) {}
 	}
-	r := &runner{c: c, opts: opts, res: &Result{Applied: []string{}, Failed: []Failure{}, Skipped: []Skip{}, IDs: map[string]string{}},
+	r := &runner{c: c, opts: opts, clock: opts.Clock, res: &Result{Applied: []string{}, Failed: []Failure{}, Skipped: []Skip{}, IDs: map[string]string{}},
 		states: map[string]*stepState{}, early: map[string]bool{}, rng: rand.New(rand.NewSource(opts.Seed + 1))}
 	var obsMu sync.Mutex
 	r.obs = func(e Event) {
 		obsMu.Lock()
 		defer obsMu.Unlock()
-		e.Time = time.Now()
+		e.Time = r.clock.Now()
 		obs(e)
 	}
 	pctx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
-	r.poll = newPoller(c, opts.Limiter, opts.PollInitial, opts.PollMax, opts.Seed)
+	r.poll = newPoller(c, opts.Limiter, opts.Clock, opts.PollInitial, opts.PollMax, opts.Seed)
 	go r.poll.run(pctx)
 
 	for i := range p.Steps {
@@ -224,17 +231,6 @@ func (r *runner) backoff(attempt int) time.Duration {
 	return d/2 + j
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // kindOf returns which List family shows the object a step writes.
 func kindOf(st *plan.Step) string {
 	if st.Kind == plan.TypeSession {
@@ -275,8 +271,8 @@ func (s *slot) release() {
 
 func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 	s := st.step
-	start := time.Now()
-	sctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	start := r.clock.Now()
+	sctx, cancel := withTimeout(ctx, r.clock, r.opts.Timeout)
 	defer cancel()
 	r.obs(Event{Type: StepStarted, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: s.Target.ID})
 
@@ -289,7 +285,7 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 	fellBack := false
 	for {
 		if err := sl.acquire(sctx); err != nil {
-			r.fail(st, r.timeoutError(sctx, s, err, ""), time.Since(start))
+			r.fail(st, r.timeoutError(sctx, s, err, ""), r.since(start))
 			return
 		}
 		id, err := r.callWithRetry(sctx, s, tok, false)
@@ -298,10 +294,10 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 			// gone sources first, then add again (C7), and report the gap.
 			fellBack = true
 			if rm := r.laterRemove(s); rm != nil {
-				r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Code: "gap",
+				r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Notice: SourceGap,
 					Message: "source limit reached: removing " + strings.Join(rm.Params.Sources, ", ") + " first; their traffic and the new sources' is not mirrored in between"})
 				if err := r.runEarly(sctx, rm); err != nil {
-					r.fail(st, err, time.Since(start))
+					r.fail(st, err, r.since(start))
 					return
 				}
 				continue
@@ -313,12 +309,12 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 			// is not this request's any more. Walk to the next one.
 			generations++
 			tok = plan.NextToken(tok)
-			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: generations, Code: "IdempotentParameterMismatch",
+			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: generations, Notice: TokenMismatch, Code: apiCode(err),
 				Message: "the token was used by an earlier request with other values; sending with the next token"})
 			continue
 		}
 		if err != nil {
-			r.fail(st, r.timeoutError(sctx, s, err, ""), time.Since(start))
+			r.fail(st, r.timeoutError(sctx, s, err, ""), r.since(start))
 			return
 		}
 		sl.release()
@@ -329,18 +325,20 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 			// every machine walks the same generations.
 			generations++
 			tok = plan.NextToken(tok)
-			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: generations, Code: "stale-token",
+			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: generations, Notice: StaleToken,
 				Message: fmt.Sprintf("%s %s never showed in List: it was deleted since the token was first used; creating again with the next token", kindOf(s), id)})
 			continue
 		}
 		if err != nil {
-			r.fail(st, r.timeoutError(sctx, s, err, status), time.Since(start))
+			r.fail(st, r.timeoutError(sctx, s, err, status), r.since(start))
 			return
 		}
 		r.finish(st, id, start)
 		return
 	}
 }
+
+func (r *runner) since(t time.Time) time.Duration { return r.clock.Now().Sub(t) }
 
 func (r *runner) finish(st *stepState, id string, start time.Time) {
 	s := st.step
@@ -351,7 +349,7 @@ func (r *runner) finish(st *stepState, id string, start time.Time) {
 	r.res.Applied = append(r.res.Applied, s.ID)
 	r.mu.Unlock()
 	st.ok = true
-	r.obs(Event{Type: StepFinished, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: id, Elapsed: time.Since(start)})
+	r.obs(Event{Type: StepFinished, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: id, Elapsed: r.since(start)})
 }
 
 // laterRemove returns a remove-sources step of s's unit that comes after s.
@@ -427,18 +425,38 @@ func (r *runner) callWithRetry(ctx context.Context, s *plan.Step, tok string, dr
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		var ae *cloud.APIError
-		code := kind.String()
-		if errors.As(err, &ae) && ae.Code != "" {
-			code = ae.Code
-		} else if ae != nil && ae.Err != nil {
-			code = "network error"
-		}
-		r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: attempt + 1, Code: code, Message: err.Error()})
-		if err := sleep(ctx, r.backoff(attempt)); err != nil {
+		r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: attempt + 1,
+			Notice: retryNotice(err), Code: apiCode(err), Message: err.Error()})
+		if err := sleep(ctx, r.clock, r.backoff(attempt)); err != nil {
 			return "", err
 		}
 	}
+}
+
+// retryNotice says why a retryable error is retried.
+func retryNotice(err error) Notice {
+	var ae *cloud.APIError
+	if !errors.As(err, &ae) {
+		return Busy
+	}
+	switch {
+	case ae.Kind == cloud.KindThrottled:
+		return Throttled
+	case ae.Kind == cloud.KindServer && ae.Code == "" && ae.Err != nil:
+		return NetworkError
+	case ae.Kind == cloud.KindServer:
+		return ServerError
+	}
+	return Busy
+}
+
+// apiCode returns the API's error code in err, or "".
+func apiCode(err error) string {
+	var ae *cloud.APIError
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return ""
 }
 
 func isDelete(s *plan.Step) bool {
@@ -471,52 +489,52 @@ func (r *runner) settle(ctx context.Context, s *plan.Step, id string) (string, e
 		if id, err = r.resolve(*s.Parent); err != nil {
 			return "", err
 		}
-		cond = func(f *cloud.Filter, _ *cloud.Session) (bool, string) {
+		cond = func(f *cloud.Filter, _ *cloud.Session) sighting {
 			if f == nil {
-				return false, "not visible"
+				return sighting{absent: true, status: "not visible"}
 			}
 			for _, rs := range [][]cloud.Rule{f.Ingress, f.Egress} {
 				for _, x := range rs {
 					if x.ID == ruleID {
-						return created(x.Status) && created(f.Status), "rule " + x.Status
+						return sighting{done: created(x.Status) && created(f.Status), status: "rule " + x.Status}
 					}
 				}
 			}
-			return false, "rule not visible"
+			return sighting{status: "rule not visible"}
 		}
 	case s.Kind == plan.TypeFilter && s.Op == plan.OpDeleteFilter, s.Kind == plan.TypeSession && s.Op == plan.OpDeleteSession:
-		cond = func(f *cloud.Filter, ss *cloud.Session) (bool, string) {
+		cond = func(f *cloud.Filter, ss *cloud.Session) sighting {
 			if f != nil {
-				return false, f.Status
+				return sighting{status: f.Status}
 			}
 			if ss != nil {
-				return false, ss.Status
+				return sighting{status: ss.Status}
 			}
-			return true, "gone"
+			return sighting{done: true, absent: true, status: "gone"}
 		}
 	default:
 		ruleIDs := map[string]bool{}
 		for _, x := range s.Params.RuleIDs {
 			ruleIDs[x] = true
 		}
-		cond = func(f *cloud.Filter, ss *cloud.Session) (bool, string) {
+		cond = func(f *cloud.Filter, ss *cloud.Session) sighting {
 			if ss != nil {
-				return created(ss.Status), ss.Status
+				return sighting{done: created(ss.Status), status: ss.Status}
 			}
 			if f == nil {
-				return false, "not visible"
+				return sighting{absent: true, status: "not visible"}
 			}
 			for _, rs := range [][]cloud.Rule{f.Ingress, f.Egress} {
 				for _, x := range rs {
 					if ruleIDs[x.ID] {
-						return false, "rule " + x.ID + " " + x.Status
+						return sighting{status: "rule " + x.ID + " " + x.Status}
 					}
 					if !created(x.Status) {
-						return false, "rule " + x.ID + " " + x.Status
+						return sighting{status: "rule " + x.ID + " " + x.Status}
 					}
 				}
 			}
-			return created(f.Status), f.Status
+			return sighting{done: created(f.Status), status: f.Status}
 		}
 	}
 	r.obs(Event{Type: StepWaiting, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: id,
@@ -525,12 +543,12 @@ func (r *runner) settle(ctx context.Context, s *plan.Step, id string) (string, e
 	wctx := ctx
 	if isCreate {
 		var cancel context.CancelFunc
-		wctx, cancel = context.WithTimeout(ctx, r.opts.GoneAfter)
+		wctx, cancel = withTimeout(ctx, r.clock, r.opts.GoneAfter)
 		defer cancel()
 	}
-	status, err := r.poll.wait(wctx, kindOf(s), id, cond)
-	if err != nil && isCreate && ctx.Err() == nil && status == "not visible" {
-		return status, errGone
+	last, err := r.poll.wait(wctx, kindOf(s), id, cond)
+	if err != nil && isCreate && ctx.Err() == nil && last.absent {
+		return last.status, errGone
 	}
-	return status, err
+	return last.status, err
 }

@@ -1,304 +1,529 @@
 package apply
 
 import (
-	"context"
-	"fmt"
-	"strings"
-	"sync"
+	"errors"
+	"net"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/plan"
-	"github.com/tmsync/tmsync/internal/spec"
 )
 
-// fakeClient is a small in-memory cloud.Client: objects are Created at once,
-// and errs injects errors per call name.
-type fakeClient struct {
-	mu       sync.Mutex
-	filters  map[string]*cloud.Filter
-	sessions map[string]*cloud.Session
-	n        int
-	calls    []string           // "Action token"
-	errs     map[string][]error // action -> errors to return first
-	byToken  map[string]string  // token -> created ID
+// opts are the defaults of C8: on the fake clock, minutes cost nothing.
+func opts() Options { return Options{Seed: 1} }
+
+// retry is what a StepRetrying event says.
+type retry struct {
+	Step    string
+	Attempt int
+	Notice  Notice
+	Code    string
 }
 
-func newFake() *fakeClient {
-	return &fakeClient{filters: map[string]*cloud.Filter{}, sessions: map[string]*cloud.Session{},
-		errs: map[string][]error{}, byToken: map[string]string{}}
-}
-
-func (f *fakeClient) record(action, tok string) error {
-	f.calls = append(f.calls, action+" "+tok)
-	if es := f.errs[action]; len(es) > 0 {
-		f.errs[action] = es[1:]
-		return es[0]
-	}
-	return nil
-}
-
-func (f *fakeClient) Region() string   { return "cn-hangzhou" }
-func (f *fakeClient) Endpoint() string { return "fake" }
-func (f *fakeClient) ListFilters(_ context.Context, in cloud.ListFiltersInput) ([]cloud.Filter, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, "ListFilters")
-	var out []cloud.Filter
-	for _, id := range in.IDs {
-		if x, ok := f.filters[id]; ok {
-			out = append(out, *x)
+func retries(events []Event) []retry {
+	var out []retry
+	for _, e := range events {
+		if e.Type == StepRetrying {
+			out = append(out, retry{Step: e.Step, Attempt: e.Attempt, Notice: e.Notice, Code: e.Code})
 		}
 	}
-	return out, nil
-}
-func (f *fakeClient) ListSessions(_ context.Context, in cloud.ListSessionsInput) ([]cloud.Session, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, "ListSessions")
-	var out []cloud.Session
-	for _, id := range in.IDs {
-		if x, ok := f.sessions[id]; ok {
-			out = append(out, *x)
-		}
-	}
-	return out, nil
-}
-func (f *fakeClient) GetServiceStatus(context.Context) (bool, error) { return true, nil }
-func (f *fakeClient) OpenService(_ context.Context, o cloud.WriteOptions) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.record("OpenService", o.Token)
-}
-func (f *fakeClient) CreateFilter(_ context.Context, in cloud.CreateFilterInput) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.record("CreateFilter", in.Token); err != nil {
-		return "", err
-	}
-	if id, ok := f.byToken[in.Token]; ok {
-		return id, nil
-	}
-	f.n++
-	id := fmt.Sprintf("tmf-%d", f.n)
-	f.byToken[in.Token] = id
-	f.filters[id] = &cloud.Filter{ID: id, Name: in.Name, Status: cloud.StatusCreated, Tags: in.Tags}
-	return id, nil
-}
-func (f *fakeClient) UpdateFilter(_ context.Context, in cloud.UpdateFilterInput) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.record("UpdateFilter", in.Token)
-}
-func (f *fakeClient) DeleteFilter(_ context.Context, id string, o cloud.WriteOptions) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.record("DeleteFilter", o.Token); err != nil {
-		return err
-	}
-	if _, ok := f.filters[id]; !ok {
-		return &cloud.APIError{Kind: cloud.KindNotFound, Code: "ResourceNotFound.TrafficMirrorFilter"}
-	}
-	delete(f.filters, id)
-	return nil
-}
-func (f *fakeClient) CreateRules(_ context.Context, in cloud.CreateRulesInput) ([]string, []string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return nil, nil, f.record("CreateRules", in.Token)
-}
-func (f *fakeClient) UpdateRule(_ context.Context, in cloud.UpdateRuleInput) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.record("UpdateRule", in.Token)
-}
-func (f *fakeClient) DeleteRules(_ context.Context, _ string, _ []string, o cloud.WriteOptions) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.record("DeleteRules", o.Token)
-}
-func (f *fakeClient) CreateSession(_ context.Context, in cloud.CreateSessionInput) (string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.record("CreateSession", in.Token); err != nil {
-		return "", err
-	}
-	if _, ok := f.filters[in.FilterID]; !ok {
-		return "", &cloud.APIError{Kind: cloud.KindNotFound, Code: "ResourceNotFound.TrafficMirrorFilter"}
-	}
-	f.n++
-	id := fmt.Sprintf("tms-%d", f.n)
-	f.sessions[id] = &cloud.Session{ID: id, FilterID: in.FilterID, Status: cloud.StatusCreated}
-	return id, nil
-}
-func (f *fakeClient) UpdateSession(_ context.Context, in cloud.UpdateSessionInput) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.record("UpdateSession", in.Token)
-}
-func (f *fakeClient) DeleteSession(_ context.Context, id string, o cloud.WriteOptions) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.record("DeleteSession", o.Token); err != nil {
-		return err
-	}
-	delete(f.sessions, id)
-	return nil
-}
-func (f *fakeClient) AddSources(_ context.Context, _ string, _ []string, o cloud.WriteOptions) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.record("AddSources", o.Token)
-}
-func (f *fakeClient) RemoveSources(_ context.Context, _ string, _ []string, o cloud.WriteOptions) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.record("RemoveSources", o.Token)
-}
-func (f *fakeClient) TagResources(context.Context, string, []string, cloud.Tags) error { return nil }
-func (f *fakeClient) UntagResources(context.Context, string, []string, []string) error { return nil }
-func (f *fakeClient) ListTagResources(context.Context, string, []string) (map[string]cloud.Tags, error) {
-	return nil, nil
-}
-func (f *fakeClient) MoveResourceGroup(context.Context, string, string, string) error { return nil }
-
-func fastOpts() Options {
-	return Options{PollInitial: time.Millisecond, PollMax: 5 * time.Millisecond, RetryBase: time.Millisecond,
-		RetryMax: 5 * time.Millisecond, Timeout: 5 * time.Second, GoneAfter: time.Second}
+	return out
 }
 
-func simplePlan(t *testing.T) *plan.Plan {
-	t.Helper()
-	r, _ := cloud.CanonicalRule(cloud.Rule{Direction: cloud.Ingress, Priority: 1, Action: "accept", Protocol: "ALL"}, true)
-	st := &spec.Stack{Name: "web", Region: "cn-hangzhou", Limits: spec.Limits{SourcesPerSession: 10},
-		Filters: []*spec.Filter{{Key: "web", Name: "web", Ingress: []spec.Rule{{Rule: r}}}},
-		Sessions: []*spec.Session{{Key: "ids", Name: "ids", Filter: "web", TargetType: cloud.TargetENI, TargetID: "eni-t",
-			Sources: []string{"eni-a"}, Priority: 1, Enabled: true, PacketLength: 1500}}}
-	p, err := plan.Compute(st, &cloud.Snapshot{Region: "cn-hangzhou", ServiceEnabled: true}, plan.Options{})
-	if err != nil {
-		t.Fatal(err)
+func tokens(calls []call) []string {
+	out := []string{}
+	for _, c := range calls {
+		out = append(out, c.Action+" "+c.Token)
 	}
-	return p
+	return out
 }
 
-func TestRetriesReuseTheToken(t *testing.T) {
-	p := simplePlan(t)
-	c := newFake()
-	busy := &cloud.APIError{Kind: cloud.KindThrottled, Code: "Throttling.User"}
-	c.errs["CreateFilter"] = []error{busy, &cloud.APIError{Kind: cloud.KindServer, Code: "ServiceUnavailable"}}
-	res := Run(context.Background(), p, c, fastOpts(), nil)
-	if !res.OK() {
-		t.Fatalf("result %+v", res)
+func TestRetriesKeepTheToken(t *testing.T) {
+	f := createFilter("web")
+	cases := map[string]struct {
+		reason string
+		err    error
+		want   retry
+	}{
+		"Throttled": {
+			reason: "A throttled call is sent again with the same token.",
+			err:    &cloud.APIError{Kind: cloud.KindThrottled, Code: "Throttling.User"},
+			want:   retry{Step: f.ID, Notice: Throttled, Code: "Throttling.User"},
+		},
+		"ServerError": {
+			reason: "A 5xx is sent again with the same token.",
+			err:    &cloud.APIError{Kind: cloud.KindServer, Code: "ServiceUnavailable", HTTPStatus: 503},
+			want:   retry{Step: f.ID, Notice: ServerError, Code: "ServiceUnavailable"},
+		},
+		"NetworkError": {
+			reason: "A call with no answer has no API code; it is sent again with the same token.",
+			err:    &cloud.APIError{Kind: cloud.KindServer, Err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}},
+			want:   retry{Step: f.ID, Notice: NetworkError},
+		},
+		"Busy": {
+			reason: "An object busy with another operation is written again with the same token.",
+			err:    &cloud.APIError{Kind: cloud.KindConflict, Code: "OperationConflict"},
+			want:   retry{Step: f.ID, Notice: Busy, Code: "OperationConflict"},
+		},
 	}
-	var creates []string
-	for _, call := range c.calls {
-		if len(call) > 12 && call[:12] == "CreateFilter" {
-			creates = append(creates, call)
-		}
-	}
-	want := []string{"CreateFilter " + p.Steps[0].ClientToken, "CreateFilter " + p.Steps[0].ClientToken, "CreateFilter " + p.Steps[0].ClientToken}
-	if diff := cmp.Diff(want, creates); diff != "" {
-		t.Errorf("create calls (-want +got):\n%s", diff)
-	}
-	if len(c.filters) != 1 || len(c.sessions) != 1 {
-		t.Errorf("objects: %d filters, %d sessions; want 1 and 1", len(c.filters), len(c.sessions))
-	}
-}
-
-func TestFailureSkipsDependents(t *testing.T) {
-	p := simplePlan(t)
-	c := newFake()
-	c.errs["CreateFilter"] = []error{&cloud.APIError{Kind: cloud.KindQuota, Code: "QuotaExceeded.TrafficMirrorFilter", RequestID: "REQ-1"}}
-	res := Run(context.Background(), p, c, fastOpts(), nil)
-	if len(res.Failed) != 1 || res.Failed[0].Code != "QuotaExceeded.TrafficMirrorFilter" || res.Failed[0].RequestID != "REQ-1" {
-		t.Fatalf("failed = %+v, want the create with its code and request ID", res.Failed)
-	}
-	if len(res.Skipped) != 1 || res.Skipped[0].Step != "session.ids/create/1" {
-		t.Errorf("skipped = %+v, want the session create", res.Skipped)
-	}
-	if len(c.sessions) != 0 {
-		t.Errorf("a session was created after its filter failed")
-	}
-}
-
-func TestDryRun(t *testing.T) {
-	p := simplePlan(t)
-	c := newFake()
-	c.errs["CreateFilter"] = []error{&cloud.APIError{Kind: cloud.KindDryRunPassed, Code: "DryRunOperation"}}
-	res := Run(context.Background(), p, c, Options{DryRun: true}, nil)
-	if diff := cmp.Diff([]string{"filter.web/create/1"}, res.Checked); diff != "" {
-		t.Errorf("checked (-want +got):\n%s", diff)
-	}
-	if len(res.NotCheckable) != 1 || res.NotCheckable[0].Step != "session.ids/create/1" {
-		t.Errorf("not checkable = %+v, want the session (its filter is not created yet)", res.NotCheckable)
-	}
-	if len(c.filters) != 0 {
-		t.Errorf("dry run created objects")
-	}
-	if got := c.calls[0]; got == "CreateFilter "+p.Steps[0].ClientToken {
-		t.Errorf("dry run used the step's real token")
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			clk := newFakeClock()
+			c := newFakeCloud(clk)
+			c.fail = failing("CreateFilter", tc.err, tc.err)
+			o := opts()
+			res, events := run(t, clk, planOf(f), c, o)
+			if !res.OK() {
+				t.Fatalf("%s\nresult %+v", tc.reason, res)
+			}
+			tok := "CreateFilter " + f.ClientToken
+			if diff := cmp.Diff([]string{tok, tok, tok}, tokens(c.calls)); diff != "" {
+				t.Errorf("%s\ncalls (-want +got):\n%s", tc.reason, diff)
+			}
+			first, second := tc.want, tc.want
+			first.Attempt, second.Attempt = 1, 2
+			if diff := cmp.Diff([]retry{first, second}, retries(events)); diff != "" {
+				t.Errorf("%s\nretries (-want +got):\n%s", tc.reason, diff)
+			}
+			// Each retry waits at least half its backoff on the clock.
+			base := Options{}
+			base.defaults()
+			for i := 1; i < len(c.calls); i++ {
+				if gap, least := c.calls[i].At-c.calls[i-1].At, base.RetryBase<<(i-1)/2; gap < least {
+					t.Errorf("%s\nretry %d came %s after the call before, want at least %s", tc.reason, i, gap, least)
+				}
+			}
+		})
 	}
 }
 
 func TestDeleteOfMissingIsDone(t *testing.T) {
-	p := &plan.Plan{Steps: []plan.Step{{ID: "filter.x/delete/1", Address: "filter.x", Kind: plan.TypeFilter,
-		Op: plan.OpDeleteFilter, Unit: "filter.x", Target: plan.Ref{ID: "tmf-gone"}, ClientToken: "tm1-x"}}}
-	res := Run(context.Background(), p, newFake(), fastOpts(), nil)
-	if !res.OK() || len(res.Applied) != 1 {
-		t.Errorf("result %+v, want the delete of a missing filter done", res)
+	cases := map[string]struct {
+		reason string
+		seed   func(c *fakeCloud)
+		step   plan.Step
+	}{
+		"MissingFilter": {
+			reason: "A filter that is gone already is deleted.",
+			seed:   func(*fakeCloud) {},
+			step:   deleteFilter("old", "tmf-gone"),
+		},
+		"MissingSession": {
+			reason: "A session that is gone already is deleted.",
+			seed:   func(*fakeCloud) {},
+			step:   deleteSession("old", "tms-gone"),
+		},
+		"LiveFilter": {
+			reason: "A live filter is deleted and waited for until List no longer shows it.",
+			seed:   func(c *fakeCloud) { c.seedFilter("tmf-old") },
+			step:   deleteFilter("old", "tmf-old"),
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			clk := newFakeClock()
+			c := newFakeCloud(clk)
+			tc.seed(c)
+			res, _ := run(t, clk, planOf(tc.step), c, opts())
+			if diff := cmp.Diff(&Result{Applied: []string{tc.step.ID}, Failed: []Failure{}, Skipped: []Skip{},
+				IDs: map[string]string{tc.step.ID: tc.step.Target.ID}}, res); diff != "" {
+				t.Errorf("%s\nresult (-want +got):\n%s", tc.reason, diff)
+			}
+			if len(c.filters)+len(c.sessions) != 0 {
+				t.Errorf("%s\nobjects left: %v %v", tc.reason, c.filters, c.sessions)
+			}
+		})
+	}
+}
+
+func TestTimeoutNamesTheObjectAndItsStatus(t *testing.T) {
+	const timeout = 5 * time.Minute
+	throttled := &cloud.APIError{Kind: cloud.KindThrottled, Code: "Throttling.User"}
+	cases := map[string]struct {
+		reason string
+		step   plan.Step
+		status string // what List shows of the object
+		fail   func(call) error
+		want   Failure
+	}{
+		"UpdateStaysModifying": {
+			reason: "An update whose object never settles fails at the step timeout, naming the object and its last status.",
+			step:   renameFilter("web", "tmf-1", "web2"),
+			status: cloud.StatusModifying,
+			want: Failure{Step: "filter.web/update/1", Address: "filter.web",
+				Message: "timed out after 5m0s waiting for filter.web (tmf-1), last status Modifying: context deadline exceeded"},
+		},
+		"ThrottledThroughout": {
+			reason: "A call throttled until the step timeout fails then, with no status seen.",
+			step:   renameFilter("web", "tmf-1", "web2"),
+			status: cloud.StatusCreated,
+			fail: func(c call) error {
+				return throttled
+			},
+			want: Failure{Step: "filter.web/update/1", Address: "filter.web",
+				Message: "timed out after 5m0s waiting for filter.web (tmf-1), last status unknown: context deadline exceeded"},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			clk := newFakeClock()
+			c := newFakeCloud(clk)
+			c.seedFilter("tmf-1")
+			c.status = func(string) string { return tc.status }
+			c.fail = tc.fail
+			o := opts()
+			o.Timeout = timeout
+			res, events := run(t, clk, planOf(tc.step), c, o)
+			if diff := cmp.Diff([]Failure{tc.want}, res.Failed); diff != "" {
+				t.Errorf("%s\nfailed (-want +got):\n%s", tc.reason, diff)
+			}
+			last := events[len(events)-1]
+			if last.Type != StepFailed || last.Elapsed != timeout {
+				t.Errorf("%s\nlast event %s after %s, want %s after %s", tc.reason, last.Type, last.Elapsed, StepFailed, timeout)
+			}
+		})
+	}
+}
+
+func TestGoneAfterMovesToTheNextGeneration(t *testing.T) {
+	const goneAfter = time.Minute
+	f := createFilter("web")
+	s := createSessionOn("ids", plan.Ref{ID: "tmf-1"})
+	cases := map[string]struct {
+		reason  string
+		step    plan.Step
+		replay  string                 // what the first token's create answers
+		status  func(id string) string // what List shows
+		want    []string
+		retries []retry
+		id      string
+	}{
+		"Filter": {
+			reason:  "A replayed create of a filter deleted since is sent with the next token once gone-after has passed.",
+			step:    f,
+			replay:  "tmf-old",
+			want:    []string{"CreateFilter " + f.ClientToken, "CreateFilter " + plan.NextToken(f.ClientToken)},
+			retries: []retry{{Step: f.ID, Attempt: 1, Notice: StaleToken}},
+			id:      "tmf-2",
+		},
+		"Session": {
+			reason:  "A replayed create of a session deleted since is sent with the next token once gone-after has passed.",
+			step:    s,
+			replay:  "tms-old",
+			want:    []string{"CreateSession " + s.ClientToken, "CreateSession " + plan.NextToken(s.ClientToken)},
+			retries: []retry{{Step: s.ID, Attempt: 1, Notice: StaleToken}},
+			id:      "tms-2",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			clk := newFakeClock()
+			c := newFakeCloud(clk)
+			c.seedFilter("tmf-1")
+			c.n = 1
+			if tc.replay != "" {
+				c.byToken[tc.step.ClientToken] = tc.replay
+			}
+			if tc.status != nil {
+				// Creating for twice gone-after, then Created.
+				c.status = func(id string) string {
+					if clk.since() < 2*goneAfter {
+						return tc.status(id)
+					}
+					return cloud.StatusCreated
+				}
+			}
+			o := opts()
+			o.GoneAfter = goneAfter
+			res, events := run(t, clk, planOf(tc.step), c, o)
+			if !res.OK() {
+				t.Fatalf("%s\nresult %+v", tc.reason, res)
+			}
+			if diff := cmp.Diff(tc.want, tokens(c.calls)); diff != "" {
+				t.Errorf("%s\ncalls (-want +got):\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.retries, retries(events)); diff != "" {
+				t.Errorf("%s\nretries (-want +got):\n%s", tc.reason, diff)
+			}
+			if got := res.IDs[tc.step.ID]; got != tc.id {
+				t.Errorf("%s\nID %q, want %q", tc.reason, got, tc.id)
+			}
+			if n := len(c.calls); n > 1 && c.calls[1].At < goneAfter {
+				t.Errorf("%s\nnext generation sent after %s, before gone-after (%s)", tc.reason, c.calls[1].At, goneAfter)
+			}
+		})
+	}
+}
+
+func TestMismatchMovesToTheNextGeneration(t *testing.T) {
+	f := createFilter("web")
+	mismatch := &cloud.APIError{Kind: cloud.KindMismatch, Code: "IdempotentParameterMismatch", RequestID: "REQ-9"}
+	t1, t2 := plan.NextToken(f.ClientToken), plan.NextToken(plan.NextToken(f.ClientToken))
+	cases := map[string]struct {
+		reason  string
+		errs    []error
+		want    []string
+		retries []retry
+	}{
+		"Once": {
+			reason: "A token used with other values is left for the next generation.",
+			errs:   []error{mismatch},
+			want:   []string{"CreateFilter " + f.ClientToken, "CreateFilter " + t1},
+			retries: []retry{
+				{Step: f.ID, Attempt: 1, Notice: TokenMismatch, Code: "IdempotentParameterMismatch"},
+			},
+		},
+		"Twice": {
+			reason: "Generations are walked one after the other.",
+			errs:   []error{mismatch, mismatch},
+			want:   []string{"CreateFilter " + f.ClientToken, "CreateFilter " + t1, "CreateFilter " + t2},
+			retries: []retry{
+				{Step: f.ID, Attempt: 1, Notice: TokenMismatch, Code: "IdempotentParameterMismatch"},
+				{Step: f.ID, Attempt: 2, Notice: TokenMismatch, Code: "IdempotentParameterMismatch"},
+			},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			clk := newFakeClock()
+			c := newFakeCloud(clk)
+			c.fail = failing("CreateFilter", tc.errs...)
+			res, events := run(t, clk, planOf(f), c, opts())
+			if !res.OK() {
+				t.Fatalf("%s\nresult %+v", tc.reason, res)
+			}
+			if diff := cmp.Diff(tc.want, tokens(c.calls)); diff != "" {
+				t.Errorf("%s\ncalls (-want +got):\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.retries, retries(events)); diff != "" {
+				t.Errorf("%s\nretries (-want +got):\n%s", tc.reason, diff)
+			}
+		})
 	}
 }
 
 func TestSourceQuotaFallsBackToRemoveFirst(t *testing.T) {
-	c := newFake()
-	r, _ := cloud.CanonicalRule(cloud.Rule{Direction: cloud.Ingress, Priority: 1, Action: "accept", Protocol: "ALL"}, true)
-	st := &spec.Stack{Name: "web", Region: "cn-hangzhou", Limits: spec.Limits{SourcesPerSession: 10},
-		Filters: []*spec.Filter{{Key: "web", Name: "web", Ingress: []spec.Rule{{Rule: r}}}},
-		Sessions: []*spec.Session{{Key: "ids", Name: "ids", Filter: "web", TargetType: cloud.TargetENI, TargetID: "eni-t",
-			Sources: []string{"eni-a"}, Priority: 1, Enabled: true, PacketLength: 1500}}}
-	p, _ := plan.Compute(st, &cloud.Snapshot{Region: "cn-hangzhou", ServiceEnabled: true}, plan.Options{})
-	if res := Run(context.Background(), p, c, fastOpts(), nil); !res.OK() {
-		t.Fatalf("setup: %+v", res)
+	quota := &cloud.APIError{Kind: cloud.KindQuota, Code: "QuotaExceeded.TrafficMirrorSource", RequestID: "REQ-7"}
+	add := addSources("ids", "tms-1", "eni-b")
+	rm := after(removeSources("ids", "tms-1", "eni-a"), add)
+	cases := map[string]struct {
+		reason  string
+		steps   []plan.Step
+		calls   []string
+		retries []retry
+		applied []string
+		failed  []Failure
+		sources []string
+	}{
+		"RemoveFirst": {
+			reason:  "When the API's source limit is lower than planned, the gone sources leave first and the gap is reported.",
+			steps:   []plan.Step{add, rm},
+			calls:   []string{"AddSources " + add.ClientToken, "RemoveSources " + rm.ClientToken, "AddSources " + add.ClientToken},
+			retries: []retry{{Step: add.ID, Notice: SourceGap}},
+			applied: []string{add.ID, rm.ID},
+			failed:  []Failure{},
+			sources: []string{"eni-b"},
+		},
+		"NothingToRemove": {
+			reason:  "With no source to remove, the quota error fails the step, with the API's code.",
+			steps:   []plan.Step{add},
+			calls:   []string{"AddSources " + add.ClientToken},
+			applied: []string{},
+			failed: []Failure{{Step: add.ID, Address: "session.ids", Code: quota.Code, RequestID: quota.RequestID,
+				Message: quota.Error()}},
+			sources: []string{"eni-a"},
+		},
 	}
-	live := &cloud.Snapshot{Region: "cn-hangzhou", ServiceEnabled: true}
-	for _, f := range c.filters {
-		f.Ingress = []cloud.Rule{{ID: "tmr-1", Direction: cloud.Ingress, Priority: 1, Action: "accept", Protocol: "ALL",
-			IPVersion: "IPv4", SourceCIDR: "0.0.0.0/0", DestCIDR: "0.0.0.0/0", Status: cloud.StatusCreated}}
-		live.Filters = append(live.Filters, *f)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			clk := newFakeClock()
+			c := newFakeCloud(clk)
+			c.seedSession("tms-1", "eni-a")
+			c.fail = failing("AddSources", quota)
+			res, events := run(t, clk, planOf(tc.steps...), c, opts())
+			if diff := cmp.Diff(tc.calls, tokens(c.calls)); diff != "" {
+				t.Errorf("%s\ncalls (-want +got):\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.retries, retries(events)); diff != "" {
+				t.Errorf("%s\nretries (-want +got):\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.applied, res.Applied); diff != "" {
+				t.Errorf("%s\napplied (-want +got):\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.failed, res.Failed); diff != "" {
+				t.Errorf("%s\nfailed (-want +got):\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.sources, c.sessions["tms-1"].SourceIDs); diff != "" {
+				t.Errorf("%s\nsources (-want +got):\n%s", tc.reason, diff)
+			}
+		})
 	}
-	for _, s := range c.sessions {
-		s.Tags, s.Name, s.SourceIDs, s.TargetID, s.TargetType = p.Steps[1].Params.Tags, "ids", []string{"eni-a"}, "eni-t", cloud.TargetENI
-		s.Priority, s.PacketLength, s.Enabled = 1, 1500, true
-		live.Sessions = append(live.Sessions, *s)
+}
+
+func TestFailureSkipsDependents(t *testing.T) {
+	quota := &cloud.APIError{Kind: cloud.KindQuota, Code: "QuotaExceeded.TrafficMirrorFilter", RequestID: "REQ-1"}
+	web, other := createFilter("web"), createFilter("other")
+	ids := createSession("ids", web)
+	more := after(createSessionOn("more", plan.Ref{ID: "tmf-1"}), ids)
+	cases := map[string]struct {
+		reason  string
+		steps   []plan.Step
+		want    *Result
+		created int
+	}{
+		"Chain": {
+			reason: "A failed step skips what depends on it, and what depends on those; independent steps run.",
+			steps:  []plan.Step{web, ids, more, other},
+			want: &Result{
+				Applied: []string{other.ID},
+				Failed: []Failure{{Step: web.ID, Address: "filter.web", Code: quota.Code, RequestID: quota.RequestID,
+					Message: quota.Error()}},
+				Skipped: []Skip{
+					{Step: ids.ID, Address: "session.ids", Because: "depends on filter.web/create/1, which failed"},
+					{Step: more.ID, Address: "session.more", Because: "depends on session.ids/create/1, which was skipped"},
+				},
+				IDs: map[string]string{other.ID: "tmf-1"},
+			},
+			created: 1,
+		},
 	}
-	st.Sessions[0].Sources = []string{"eni-b"}
-	p2, err := plan.Compute(st, live, plan.Options{})
-	if err != nil {
-		t.Fatal(err)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			clk := newFakeClock()
+			c := newFakeCloud(clk)
+			c.fail = func(x call) error {
+				if x.Token == web.ClientToken {
+					return quota
+				}
+				return nil
+			}
+			res, _ := run(t, clk, planOf(tc.steps...), c, opts())
+			if diff := cmp.Diff(tc.want, res); diff != "" {
+				t.Errorf("%s\nresult (-want +got):\n%s", tc.reason, diff)
+			}
+			if got := len(c.filters) + len(c.sessions); got != tc.created {
+				t.Errorf("%s\n%d objects made, want %d", tc.reason, got, tc.created)
+			}
+		})
 	}
-	c.calls = nil
-	c.errs["AddSources"] = []error{&cloud.APIError{Kind: cloud.KindQuota, Code: "QuotaExceeded.TrafficMirrorSource"}}
-	var events []Event
-	res := Run(context.Background(), p2, c, fastOpts(), func(e Event) { events = append(events, e) })
-	if !res.OK() {
-		t.Fatalf("result %+v", res)
+}
+
+func TestParallelism(t *testing.T) {
+	five := []plan.Step{createFilter("a"), createFilter("b"), createFilter("c"), createFilter("d"), createFilter("e")}
+	chain := []plan.Step{five[0]}
+	for _, s := range five[1:] {
+		chain = append(chain, after(s, chain[len(chain)-1]))
 	}
-	var writes []string
-	for _, call := range c.calls {
-		if !strings.HasPrefix(call, "List") {
-			writes = append(writes, strings.Fields(call)[0])
-		}
+	cases := map[string]struct {
+		reason      string
+		parallelism int
+		steps       []plan.Step
+		busy        int // most calls in flight at once
+		took        time.Duration
+	}{
+		"One": {
+			reason:      "Parallelism 1 sends one call at a time.",
+			parallelism: 1,
+			steps:       five,
+			busy:        1,
+			took:        5 * time.Second,
+		},
+		"Two": {
+			reason:      "Parallelism 2 sends two calls at a time, never more.",
+			parallelism: 2,
+			steps:       five,
+			busy:        2,
+			took:        3 * time.Second,
+		},
+		"Default": {
+			reason: "The default (10) sends all five independent calls at once.",
+			steps:  five,
+			busy:   5,
+			took:   time.Second,
+		},
+		"Dependent": {
+			reason:      "Steps that depend on each other run one after the other, whatever the parallelism.",
+			parallelism: 10,
+			steps:       chain,
+			busy:        1,
+			took:        5 * time.Second,
+		},
 	}
-	if diff := cmp.Diff([]string{"AddSources", "RemoveSources", "AddSources"}, writes); diff != "" {
-		t.Errorf("writes (-want +got):\n%s", diff)
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			clk := newFakeClock()
+			c := newFakeCloud(clk)
+			c.hold = time.Second
+			o := opts()
+			o.Parallelism = tc.parallelism
+			o.PollInitial = time.Millisecond
+			res, _ := run(t, clk, planOf(tc.steps...), c, o)
+			if !res.OK() || len(res.Applied) != len(tc.steps) {
+				t.Fatalf("%s\nresult %+v", tc.reason, res)
+			}
+			if c.maxBusy != tc.busy {
+				t.Errorf("%s\n%d calls in flight at most, want %d", tc.reason, c.maxBusy, tc.busy)
+			}
+			// Every call takes a second; polls take a few milliseconds more.
+			if took := clk.since().Truncate(time.Second); took != tc.took {
+				t.Errorf("%s\nthe run took %s, want %s", tc.reason, took, tc.took)
+			}
+		})
 	}
-	gap := false
-	for _, e := range events {
-		gap = gap || e.Code == "gap"
+}
+
+func TestDryRun(t *testing.T) {
+	f := createFilter("web")
+	s := createSession("ids", f)
+	u := renameFilter("old", "tmf-1", "old2")
+	invalid := &cloud.APIError{Kind: cloud.KindInvalid, Code: "InvalidName", RequestID: "REQ-3"}
+	cases := map[string]struct {
+		reason string
+		steps  []plan.Step
+		fail   func(call) error
+		want   *Result
+	}{
+		"Checks": {
+			reason: "Steps whose preconditions hold are checked; the rest are not checkable, with the reason.",
+			steps:  []plan.Step{f, s, u},
+			want: &Result{Applied: []string{}, Failed: []Failure{}, Skipped: []Skip{}, IDs: map[string]string{},
+				Checked: []string{u.ID, f.ID},
+				NotCheckable: []Skip{{Step: s.ID, Address: "session.ids",
+					Because: "its filter is created by filter.web/create/1"}}},
+		},
+		"CheckFails": {
+			reason: "A failed check fails the step, with the API's code; what depends on it is still looked at.",
+			steps:  []plan.Step{f, s},
+			fail:   failing("CreateFilter", invalid),
+			want: &Result{Applied: []string{}, Skipped: []Skip{}, IDs: map[string]string{},
+				Failed:       []Failure{{Step: f.ID, Address: "filter.web", Code: "InvalidName", RequestID: "REQ-3", Message: invalid.Error()}},
+				NotCheckable: []Skip{{Step: s.ID, Address: "session.ids", Because: "its filter is created by filter.web/create/1"}}},
+		},
 	}
-	if !gap {
-		t.Errorf("no gap reported")
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			clk := newFakeClock()
+			c := newFakeCloud(clk)
+			c.seedFilter("tmf-1")
+			c.fail = tc.fail
+			o := opts()
+			o.DryRun = true
+			res, _ := run(t, clk, planOf(tc.steps...), c, o)
+			if diff := cmp.Diff(tc.want, res); diff != "" {
+				t.Errorf("%s\nresult (-want +got):\n%s", tc.reason, diff)
+			}
+			if len(c.filters) != 1 || c.filters["tmf-1"].Name != "" || len(c.sessions) != 0 {
+				t.Errorf("%s\na dry run changed objects: %v %v", tc.reason, c.filters, c.sessions)
+			}
+			for _, x := range c.calls {
+				own := slices.ContainsFunc(tc.steps, func(s plan.Step) bool { return s.ClientToken == x.Token })
+				if !x.DryRun || own {
+					t.Errorf("%s\n%s sent with DryRun %v and token %s, want a dry run with a token of its own", tc.reason, x.Action, x.DryRun, x.Token)
+				}
+			}
+		})
 	}
 }

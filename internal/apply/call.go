@@ -3,7 +3,6 @@ package apply
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/plan"
@@ -169,17 +168,17 @@ func (r *runner) dryRun(ctx context.Context, st *stepState) {
 		r.obs(Event{Type: StepUncheck, Step: s.ID, Address: s.Address, Op: s.Op, Message: why})
 		return
 	}
-	sctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	sctx, cancel := withTimeout(ctx, r.clock, r.opts.Timeout)
 	defer cancel()
-	start := time.Now()
+	start := r.clock.Now()
 	_, err := r.callWithRetry(sctx, s, dryToken(s.ClientToken), true)
 	if err == nil || cloud.IsKind(err, cloud.KindDryRunPassed) {
 		st.ok = true
 		r.mu.Lock()
 		r.res.Checked = append(r.res.Checked, s.ID)
 		r.mu.Unlock()
-		r.obs(Event{Type: StepChecked, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: s.Target.ID, Elapsed: time.Since(start)})
+		r.obs(Event{Type: StepChecked, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: s.Target.ID, Elapsed: r.since(start)})
 		return
 	}
-	r.fail(st, err, time.Since(start))
+	r.fail(st, err, r.since(start))
 }

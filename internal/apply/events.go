@@ -1,6 +1,9 @@
 package apply
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // An EventType says what happened to a step.
 type EventType string
@@ -17,19 +20,72 @@ const (
 	StepUncheck  EventType = "step_not_checkable"
 )
 
+// A Notice says why a step is sent again. It is tmsync's own finding, beside
+// the API's code (if any) in Event.Code.
+type Notice int
+
+// The notices, a closed set.
+const (
+	NoNotice Notice = iota
+	// Throttled, Busy, ServerError and NetworkError send the same call
+	// again with the same token.
+	Throttled    // the API asked to slow down
+	Busy         // the object or the token is busy with another operation
+	ServerError  // the API failed (5xx, SystemBusy)
+	NetworkError // no answer from the API
+	// TokenMismatch, StaleToken and SourceGap change what is sent.
+	TokenMismatch // the token was used with other values: the next generation
+	StaleToken    // a replayed create named an object List never shows: the next generation
+	SourceGap     // the source limit is lower than planned: gone sources are removed first
+)
+
+var noticeNames = [...]string{
+	NoNotice: "", Throttled: "throttled", Busy: "busy", ServerError: "server-error", NetworkError: "network-error",
+	TokenMismatch: "token-mismatch", StaleToken: "stale-token", SourceGap: "source-gap",
+}
+
+func (n Notice) String() string {
+	if n < 0 || int(n) >= len(noticeNames) {
+		return fmt.Sprintf("notice(%d)", int(n))
+	}
+	return noticeNames[n]
+}
+
+// MarshalText writes the notice's name.
+func (n Notice) MarshalText() ([]byte, error) {
+	if n < 0 || int(n) >= len(noticeNames) {
+		return nil, fmt.Errorf("unknown notice %d", int(n))
+	}
+	return []byte(noticeNames[n]), nil
+}
+
+// UnmarshalText reads a notice's name.
+func (n *Notice) UnmarshalText(b []byte) error {
+	for i, name := range noticeNames {
+		if name == string(b) {
+			*n = Notice(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown notice %q", b)
+}
+
 // An Event is one thing that happened while applying.
 type Event struct {
-	Type      EventType     `json:"type"`
-	Time      time.Time     `json:"time"`
-	Step      string        `json:"step"`
-	Address   string        `json:"address"`
-	Op        string        `json:"action"`
-	ObjectID  string        `json:"object_id,omitempty"`
-	Elapsed   time.Duration `json:"elapsed_ns,omitempty"`
-	Attempt   int           `json:"attempt,omitempty"`
-	Code      string        `json:"code,omitempty"`
-	RequestID string        `json:"request_id,omitempty"`
-	Message   string        `json:"message,omitempty"`
+	Type     EventType     `json:"type"`
+	Time     time.Time     `json:"time"`
+	Step     string        `json:"step"`
+	Address  string        `json:"address"`
+	Op       string        `json:"action"`
+	ObjectID string        `json:"object_id,omitempty"`
+	Elapsed  time.Duration `json:"elapsed_ns,omitempty"`
+	Attempt  int           `json:"attempt,omitempty"`
+	// Notice is set on StepRetrying: why the step is sent again.
+	Notice Notice `json:"notice,omitempty"`
+	// Code is the API's error code, and nothing else.
+	Code      string `json:"code,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	Message   string `json:"message,omitempty"`
 }
 
 // An Observer receives events; it is called from several goroutines, one

@@ -9,17 +9,23 @@ import (
 // A Limiter spaces calls to at most rps a second. One Limiter is shared by
 // every stack of an account and region in a process.
 type Limiter struct {
-	mu   sync.Mutex
-	gap  time.Duration
-	next time.Time
+	clock Clock
+	mu    sync.Mutex
+	gap   time.Duration
+	next  time.Time
 }
 
-// NewLimiter returns a limiter of rps calls a second; rps <= 0 is unlimited.
-func NewLimiter(rps float64) *Limiter {
+// NewLimiter returns a limiter of rps calls a second on the real clock;
+// rps <= 0 is unlimited.
+func NewLimiter(rps float64) *Limiter { return NewClockLimiter(RealClock{}, rps) }
+
+// NewClockLimiter returns a limiter of rps calls a second that tells time
+// and waits by c; rps <= 0 is unlimited.
+func NewClockLimiter(c Clock, rps float64) *Limiter {
 	if rps <= 0 {
-		return &Limiter{}
+		return &Limiter{clock: c}
 	}
-	return &Limiter{gap: time.Duration(float64(time.Second) / rps)}
+	return &Limiter{clock: c, gap: time.Duration(float64(time.Second) / rps)}
 }
 
 // Wait blocks until the next call may go.
@@ -28,15 +34,15 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 	l.mu.Lock()
-	now := time.Now()
+	now := l.clock.Now()
 	at := l.next
 	if at.Before(now) {
 		at = now
 	}
 	l.next = at.Add(l.gap)
 	l.mu.Unlock()
-	if d := time.Until(at); d > 0 {
-		return sleep(ctx, d)
+	if d := at.Sub(now); d > 0 {
+		return sleep(ctx, l.clock, d)
 	}
 	return nil
 }

@@ -9,9 +9,16 @@ import (
 	"github.com/tmsync/tmsync/internal/cloud"
 )
 
-// A condition looks at what List shows of an object (nil when absent) and
-// says whether the wait is over, and the status to report meanwhile.
-type condition func(f *cloud.Filter, s *cloud.Session) (bool, string)
+// A sighting is what one List round showed of a waited-for object.
+type sighting struct {
+	done bool // the wait is over
+	// absent says List does not show the object (for a rule, its filter).
+	absent bool
+	status string // what to report meanwhile
+}
+
+// A condition looks at what List shows of an object (nil when absent).
+type condition func(f *cloud.Filter, s *cloud.Session) sighting
 
 type waiter struct {
 	kind     string // plan.TypeFilter or plan.TypeSession
@@ -19,7 +26,7 @@ type waiter struct {
 	cond     condition
 	next     time.Time
 	interval time.Duration
-	status   string
+	last     sighting
 	done     chan struct{}
 }
 
@@ -28,6 +35,7 @@ type waiter struct {
 type poller struct {
 	c        cloud.Client
 	lim      *Limiter
+	clock    Clock
 	initial  time.Duration
 	max      time.Duration
 	rng      *rand.Rand
@@ -37,16 +45,16 @@ type poller struct {
 	pollErrs int
 }
 
-func newPoller(c cloud.Client, lim *Limiter, initial, max time.Duration, seed int64) *poller {
-	return &poller{c: c, lim: lim, initial: initial, max: max, rng: rand.New(rand.NewSource(seed)),
+func newPoller(c cloud.Client, lim *Limiter, clock Clock, initial, max time.Duration, seed int64) *poller {
+	return &poller{c: c, lim: lim, clock: clock, initial: initial, max: max, rng: rand.New(rand.NewSource(seed)),
 		waiters: map[*waiter]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // wait blocks until cond holds for the object or ctx ends; it returns the
-// last status seen.
-func (p *poller) wait(ctx context.Context, kind, id string, cond condition) (string, error) {
+// last sighting.
+func (p *poller) wait(ctx context.Context, kind, id string, cond condition) (sighting, error) {
 	w := &waiter{kind: kind, id: id, cond: cond, interval: p.initial, done: make(chan struct{})}
-	w.next = time.Now().Add(p.initial)
+	w.next = p.clock.Now().Add(p.initial)
 	p.mu.Lock()
 	p.waiters[w] = true
 	p.mu.Unlock()
@@ -56,13 +64,13 @@ func (p *poller) wait(ctx context.Context, kind, id string, cond condition) (str
 	}
 	select {
 	case <-w.done:
-		return w.status, nil
+		return w.last, nil
 	case <-ctx.Done():
 		p.mu.Lock()
 		delete(p.waiters, w)
-		st := w.status
+		last := w.last
 		p.mu.Unlock()
-		return st, ctx.Err()
+		return last, ctx.Err()
 	}
 }
 
@@ -78,10 +86,10 @@ func (p *poller) run(ctx context.Context) {
 		}
 		p.mu.Unlock()
 		var timer <-chan time.Time
-		var t *time.Timer
+		var t Timer
 		if !earliest.IsZero() {
-			t = time.NewTimer(time.Until(earliest))
-			timer = t.C
+			t = p.clock.NewTimer(earliest.Sub(p.clock.Now()))
+			timer = t.C()
 		}
 		fired := false
 		select {
@@ -103,7 +111,7 @@ func (p *poller) run(ctx context.Context) {
 }
 
 func (p *poller) round(ctx context.Context) {
-	now := time.Now()
+	now := p.clock.Now()
 	// A round reads the objects of the waiters due now and of those due
 	// within a quarter interval, which share the call: they finish early
 	// when their object is ready and keep their turn when it is not. The
@@ -166,13 +174,12 @@ func (p *poller) round(ctx context.Context) {
 			continue
 		}
 		if ok {
-			var done bool
 			if w.kind == "filter" {
-				done, w.status = w.cond(filters[w.id], nil)
+				w.last = w.cond(filters[w.id], nil)
 			} else {
-				done, w.status = w.cond(nil, sessions[w.id])
+				w.last = w.cond(nil, sessions[w.id])
 			}
-			if done {
+			if w.last.done {
 				delete(p.waiters, w)
 				close(w.done)
 				continue

@@ -646,13 +646,17 @@ func printEvent(w io.Writer, e apply.Event) {
 	case apply.StepWaiting:
 		fmt.Fprintf(w, "%s: %s\n", e.Address, e.Message)
 	case apply.StepRetrying:
+		why := e.Code
+		if why == "" {
+			why = strings.ReplaceAll(e.Notice.String(), "-", " ")
+		}
 		switch {
-		case e.Code == "stale-token" || e.Code == "gap" || e.Code == "IdempotentParameterMismatch":
+		case e.Notice == apply.TokenMismatch || e.Notice == apply.StaleToken || e.Notice == apply.SourceGap:
 			fmt.Fprintf(w, "%s: %s\n", e.Address, e.Message)
 		case e.Op == plan.OpTag || e.Op == plan.OpUntag || e.Op == plan.OpMoveGroup:
-			fmt.Fprintf(w, "%s: %s refused (%s), retrying (attempt %d)\n", e.Address, e.Op, e.Code, e.Attempt+1)
+			fmt.Fprintf(w, "%s: %s refused (%s), retrying (attempt %d)\n", e.Address, e.Op, why, e.Attempt+1)
 		default:
-			fmt.Fprintf(w, "%s: %s refused (%s), retrying with the same token (attempt %d)\n", e.Address, e.Op, e.Code, e.Attempt+1)
+			fmt.Fprintf(w, "%s: %s refused (%s), retrying with the same token (attempt %d)\n", e.Address, e.Op, why, e.Attempt+1)
 		}
 	case apply.StepFinished:
 		fmt.Fprintf(w, "%s: %s done%s [%s]\n", e.Address, e.Op, id, e.Elapsed.Round(time.Millisecond))

@@ -172,7 +172,7 @@ func TestTimeoutNamesTheObjectAndItsStatus(t *testing.T) {
 			clk := newFakeClock()
 			c := newFakeCloud(clk)
 			c.seedFilter("tmf-1")
-			c.status = func(string) string { return tc.status }
+			c.status = func(string, time.Duration) string { return tc.status }
 			c.fail = tc.fail
 			o := opts()
 			o.Timeout = timeout
@@ -195,8 +195,8 @@ func TestGoneAfterMovesToTheNextGeneration(t *testing.T) {
 	cases := map[string]struct {
 		reason  string
 		step    plan.Step
-		replay  string                 // what the first token's create answers
-		status  func(id string) string // what List shows
+		replay  string                                    // what the first token's create answers
+		status  func(id string, age time.Duration) string // what List shows
 		want    []string
 		retries []retry
 		id      string
@@ -228,13 +228,7 @@ func TestGoneAfterMovesToTheNextGeneration(t *testing.T) {
 				c.byToken[tc.step.ClientToken] = tc.replay
 			}
 			if tc.status != nil {
-				// Creating for twice gone-after, then Created.
-				c.status = func(id string) string {
-					if clk.since() < 2*goneAfter {
-						return tc.status(id)
-					}
-					return cloud.StatusCreated
-				}
+				c.status = tc.status
 			}
 			o := opts()
 			o.GoneAfter = goneAfter
@@ -421,7 +415,8 @@ func TestParallelism(t *testing.T) {
 		reason      string
 		parallelism int
 		steps       []plan.Step
-		busy        int // most calls in flight at once
+		settle      time.Duration // how long an object is Creating
+		busy        int           // most calls in flight at once
 		took        time.Duration
 	}{
 		"One": {
@@ -444,6 +439,14 @@ func TestParallelism(t *testing.T) {
 			busy:   5,
 			took:   time.Second,
 		},
+		"WaitsHoldNoSlot": {
+			reason:      "A step gives its slot back while its object settles: the next call goes at once.",
+			parallelism: 1,
+			steps:       five,
+			settle:      10 * time.Second,
+			busy:        1,
+			took:        15 * time.Second,
+		},
 		"Dependent": {
 			reason:      "Steps that depend on each other run one after the other, whatever the parallelism.",
 			parallelism: 10,
@@ -457,9 +460,15 @@ func TestParallelism(t *testing.T) {
 			clk := newFakeClock()
 			c := newFakeCloud(clk)
 			c.hold = time.Second
+			c.status = func(_ string, age time.Duration) string {
+				if age < tc.settle {
+					return cloud.StatusCreating
+				}
+				return cloud.StatusCreated
+			}
 			o := opts()
 			o.Parallelism = tc.parallelism
-			o.PollInitial = time.Millisecond
+			o.PollInitial, o.PollMax = time.Millisecond, 10*time.Millisecond
 			res, _ := run(t, clk, planOf(tc.steps...), c, o)
 			if !res.OK() || len(res.Applied) != len(tc.steps) {
 				t.Fatalf("%s\nresult %+v", tc.reason, res)

@@ -151,16 +151,17 @@ type fakeCloud struct {
 	// fail, when set, sees every write first; an error it returns is the
 	// answer instead.
 	fail func(c call) error
-	// status, when set, is the status List shows of an object ("" hides
-	// it); without it every object is Created.
-	status func(id string) string
+	// status, when set, is the status List shows of an object age old
+	// ("" hides it); without it every object is Created.
+	status func(id string, age time.Duration) string
 	// hold is how long every write takes on the clock.
 	hold time.Duration
 
 	mu       sync.Mutex
 	filters  map[string]*cloud.Filter
 	sessions map[string]*cloud.Session
-	byToken  map[string]string // token -> ID a create with it made
+	byToken  map[string]string        // token -> ID a create with it made
+	born     map[string]time.Duration // ID -> when it was made, on the clock
 	n        int
 	calls    []call // writes, in order
 	lists    int
@@ -170,7 +171,7 @@ type fakeCloud struct {
 
 func newFakeCloud(clk *fakeClock) *fakeCloud {
 	return &fakeCloud{clock: clk, filters: map[string]*cloud.Filter{}, sessions: map[string]*cloud.Session{},
-		byToken: map[string]string{}}
+		byToken: map[string]string{}, born: map[string]time.Duration{}}
 }
 
 // failing returns a fail function that answers the first calls of action
@@ -219,7 +220,7 @@ func (f *fakeCloud) write(ctx context.Context, action string, o cloud.WriteOptio
 
 func (f *fakeCloud) shown(id, status string) string {
 	if f.status != nil {
-		return f.status(id)
+		return f.status(id, f.clock.since()-f.born[id])
 	}
 	return status
 }
@@ -281,6 +282,7 @@ func (f *fakeCloud) CreateFilter(ctx context.Context, in cloud.CreateFilterInput
 	f.n++
 	id := fmt.Sprintf("tmf-%d", f.n)
 	f.byToken[in.Token] = id
+	f.born[id] = f.clock.since()
 	f.filters[id] = &cloud.Filter{ID: id, Name: in.Name, Status: cloud.StatusCreated, Tags: in.Tags}
 	return id, nil
 }
@@ -341,6 +343,7 @@ func (f *fakeCloud) CreateSession(ctx context.Context, in cloud.CreateSessionInp
 	f.n++
 	id := fmt.Sprintf("tms-%d", f.n)
 	f.byToken[in.Token] = id
+	f.born[id] = f.clock.since()
 	f.sessions[id] = &cloud.Session{ID: id, Name: in.Name, FilterID: in.FilterID, SourceIDs: in.SourceIDs,
 		Status: cloud.StatusCreated, Tags: in.Tags}
 	return id, nil

@@ -54,8 +54,7 @@ func TestLimiterSpacesCalls(t *testing.T) {
 			}
 			var mu sync.Mutex
 			var calls []went
-			drive(t, clk, func() {
-				ctx := context.Background()
+			drive(t, clk, func(ctx context.Context) {
 				if tc.timeout > 0 {
 					var cancel context.CancelFunc
 					ctx, cancel = withTimeout(ctx, clk, tc.timeout)
@@ -119,8 +118,8 @@ func TestWithTimeout(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			clk := newFakeClock()
 			var got string
-			drive(t, clk, func() {
-				parent, stop := context.WithCancel(context.WithValue(context.Background(), key{}, "v"))
+			drive(t, clk, func(ctx context.Context) {
+				parent, stop := context.WithCancel(context.WithValue(ctx, key{}, "v"))
 				defer stop()
 				ctx, cancel := withTimeout(parent, clk, time.Minute)
 				defer cancel()

@@ -547,8 +547,13 @@ func (r *runner) settle(ctx context.Context, s *plan.Step, id string) (string, e
 		defer cancel()
 	}
 	last, err := r.poll.wait(wctx, kindOf(s), id, cond)
-	if err != nil && isCreate && ctx.Err() == nil && last.absent {
-		return last.status, errGone
+	if err != nil && isCreate && ctx.Err() == nil {
+		if last.absent {
+			return last.status, errGone
+		}
+		// List shows the object: it is slow, not gone. Wait on until
+		// the step's own timeout.
+		last, err = r.poll.wait(ctx, kindOf(s), id, cond)
 	}
 	return last.status, err
 }

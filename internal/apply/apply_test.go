@@ -156,6 +156,13 @@ func TestTimeoutNamesTheObjectAndItsStatus(t *testing.T) {
 			want: Failure{Step: "filter.web/update/1", Address: "filter.web",
 				Message: "timed out after 5m0s waiting for filter.web (tmf-1), last status Modifying: context deadline exceeded"},
 		},
+		"CreateStaysCreating": {
+			reason: "A create that List shows, but never Created, waits for the step timeout, not the gone-after deadline.",
+			step:   createFilter("web"),
+			status: cloud.StatusCreating,
+			want: Failure{Step: "filter.web/create/1", Address: "filter.web",
+				Message: "timed out after 5m0s waiting for filter.web, last status Creating: context deadline exceeded"},
+		},
 		"ThrottledThroughout": {
 			reason: "A call throttled until the step timeout fails then, with no status seen.",
 			step:   renameFilter("web", "tmf-1", "web2"),
@@ -216,6 +223,18 @@ func TestGoneAfterMovesToTheNextGeneration(t *testing.T) {
 			want:    []string{"CreateSession " + s.ClientToken, "CreateSession " + plan.NextToken(s.ClientToken)},
 			retries: []retry{{Step: s.ID, Attempt: 1, Notice: StaleToken}},
 			id:      "tms-2",
+		},
+		"SlowCreate": {
+			reason: "An object List shows, but not Created until after gone-after, is not gone: no next generation.",
+			step:   f,
+			status: func(_ string, age time.Duration) string {
+				if age < 2*goneAfter {
+					return cloud.StatusCreating
+				}
+				return cloud.StatusCreated
+			},
+			want: []string{"CreateFilter " + f.ClientToken},
+			id:   "tmf-2",
 		},
 	}
 	for name, tc := range cases {

@@ -3,5 +3,6 @@
 // its own client token until the object settles (contracts C5, C8, C12).
 //
 // It emits typed events and returns a Result even on failure; it never
-// prints, and it never decides what to change: that is internal/plan.
+// prints, and it never decides what to change: that is internal/plan. It
+// reads the time and waits only through the Clock it is given.
 package apply

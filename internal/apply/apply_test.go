@@ -105,21 +105,25 @@ func TestDeleteOfMissingIsDone(t *testing.T) {
 		reason string
 		seed   func(c *fakeCloud)
 		step   plan.Step
+		id     string // of the object deleted
 	}{
 		"MissingFilter": {
 			reason: "A filter that is gone already is deleted.",
 			seed:   func(*fakeCloud) {},
 			step:   deleteFilter("old", "tmf-gone"),
+			id:     "tmf-gone",
 		},
 		"MissingSession": {
 			reason: "A session that is gone already is deleted.",
 			seed:   func(*fakeCloud) {},
 			step:   deleteSession("old", "tms-gone"),
+			id:     "tms-gone",
 		},
 		"LiveFilter": {
 			reason: "A live filter is deleted and waited for until List no longer shows it.",
 			seed:   func(c *fakeCloud) { c.seedFilter("tmf-old") },
 			step:   deleteFilter("old", "tmf-old"),
+			id:     "tmf-old",
 		},
 	}
 	for name, tc := range cases {
@@ -129,7 +133,7 @@ func TestDeleteOfMissingIsDone(t *testing.T) {
 			tc.seed(c)
 			res, _ := run(t, clk, planOf(tc.step), c, opts())
 			if diff := cmp.Diff(&Result{Applied: []string{tc.step.ID}, Failed: []Failure{}, Skipped: []Skip{},
-				IDs: map[string]string{tc.step.ID: tc.step.Target.ID}}, res); diff != "" {
+				IDs: map[string]string{tc.step.ID: tc.id}}, res); diff != "" {
 				t.Errorf("%s\nresult (-want +got):\n%s", tc.reason, diff)
 			}
 			if len(c.filters)+len(c.sessions) != 0 {
@@ -246,9 +250,7 @@ func TestGoneAfterMovesToTheNextGeneration(t *testing.T) {
 			if tc.replay != "" {
 				c.byToken[tc.step.ClientToken] = tc.replay
 			}
-			if tc.status != nil {
-				c.status = tc.status
-			}
+			c.status = tc.status
 			o := opts()
 			o.GoneAfter = goneAfter
 			res, events := run(t, clk, planOf(tc.step), c, o)

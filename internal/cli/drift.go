@@ -11,8 +11,8 @@ import (
 	"github.com/tmsync/tmsync/internal/views"
 )
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func driftCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:      "drift",
 		Usage:     "report what differs from the spec, and unmanaged objects",
 		ArgsUsage: "[PATH...]",
@@ -38,7 +38,7 @@ Examples:
 			}
 			return runDrift(c.Context, o, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }
 
 func runDrift(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {

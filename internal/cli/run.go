@@ -194,8 +194,8 @@ func renderAll(w io.Writer, runs []*engine.Run, o runOptions) error {
 	return views.TextMulti(w, ps, views.TextOptions{Color: o.color})
 }
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func planCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:      "plan",
 		Usage:     "show what apply would change",
 		ArgsUsage: "[PATH...]",
@@ -219,7 +219,7 @@ Examples:
 			}
 			return runPlan(c.Context, o, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }
 
 func runPlan(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
@@ -279,8 +279,8 @@ func codeError(code int) error {
 	return nil
 }
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func applyCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:      "apply",
 		Usage:     "make live state equal the spec, or apply a saved plan",
 		ArgsUsage: "[PATH...] | PLANFILE",
@@ -307,8 +307,11 @@ Examples:
 			}
 			return runApply(c.Context, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
 		},
-	})
-	commands = append(commands, &ucli.Command{
+	}
+}
+
+func destroyCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:      "destroy",
 		Usage:     "delete every object the stack owns",
 		ArgsUsage: "[PATH...]",
@@ -339,7 +342,7 @@ Examples:
 			}
 			return runApply(c.Context, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }
 
 func runApply(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {

@@ -3,9 +3,7 @@ package cli
 import (
 	"io"
 	"runtime/debug"
-	"sort"
 	"strings"
-	"sync"
 
 	ucli "github.com/urfave/cli/v2"
 )
@@ -23,38 +21,35 @@ func version() string {
 	return Version
 }
 
-// commands lists every command; each file of this package adds its own in
-// an init function, so commands stay out of each other's way.
-var commands []*ucli.Command
-
 const exitCodesHelp = `Exit codes:
    0  success, or no changes
    1  any error (invalid spec, refused confirmation, stale plan, failed step)
    2  changes or drift present (only with --detailed-exitcode)`
 
-// commandOrder is the order of commands in help: the everyday loop first.
-var commandOrder = []string{"validate", "plan", "apply", "destroy", "drift", "show", "export",
-	"emulator", "doctor", "schema", "completion", "version"}
-
-var sortOnce sync.Once
-
-func sortCommands() { sortOnce.Do(sortCommandsNow) }
-
-func sortCommandsNow() {
-	rank := func(c *ucli.Command) int {
-		for i, n := range commandOrder {
-			if c.Name == n {
-				return i
-			}
-		}
-		return len(commandOrder)
+// commands returns every command, in the order of help: the everyday loop
+// first. Completion covers every command, itself included.
+func commands() []*ucli.Command {
+	var cmds []*ucli.Command
+	cmds = []*ucli.Command{
+		validateCommand(),
+		planCommand(),
+		applyCommand(),
+		destroyCommand(),
+		driftCommand(),
+		showCommand(),
+		exportCommand(),
+		emulatorCommand(),
+		doctorCommand(),
+		schemaCommand(),
+		completionCommand(func() []*ucli.Command { return cmds }),
+		versionCommand(),
 	}
-	sort.SliceStable(commands, func(i, j int) bool { return rank(commands[i]) < rank(commands[j]) })
+	return cmds
 }
 
 // Main runs tmsync with args and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	sortCommands()
+	cmds := commands()
 	app := &ucli.App{
 		Name:            "tmsync",
 		Usage:           "keep Alibaba Cloud VPC Traffic Mirror equal to what Git says",
@@ -62,27 +57,33 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Reader:          stdin,
 		Writer:          stdout,
 		ErrWriter:       stderr,
-		Commands:        commands,
+		Commands:        cmds,
 		HideHelpCommand: true,
 		Description:     exitCodesHelp,
 		// The library must never exit the process on its own.
 		ExitErrHandler: func(*ucli.Context, error) {},
 	}
+	return exitCode(app.Run(interspersed(cmds, args)), stderr)
+}
+
+// urfave/cli v2 takes the printer of --version only from a package
+// variable. It is set once, when the package loads, to a printer that
+// depends on nothing but the app it is given, so no run changes it.
+func init() {
 	ucli.VersionPrinter = func(c *ucli.Context) {
-		io.WriteString(c.App.Writer, "tmsync "+version()+"\n")
+		io.WriteString(c.App.Writer, "tmsync "+c.App.Version+"\n")
 	}
-	return exitCode(app.Run(interspersed(args)), stderr)
 }
 
 // interspersed moves the flags of a command given after its arguments
 // (tmsync apply plan.json --endpoint local) before them: urfave/cli stops
 // reading flags at the first argument, and users expect both orders.
-func interspersed(args []string) []string {
+func interspersed(cmds []*ucli.Command, args []string) []string {
 	if len(args) < 3 {
 		return args
 	}
 	var cmd *ucli.Command
-	for _, c := range commands {
+	for _, c := range cmds {
 		if c.HasName(args[1]) {
 			cmd = c
 		}
@@ -119,13 +120,13 @@ func interspersed(args []string) []string {
 	return append(append(append([]string{}, args[:2]...), flags...), rest...)
 }
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func versionCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:  "version",
 		Usage: "print the version",
 		Action: func(c *ucli.Context) error {
 			_, err := io.WriteString(c.App.Writer, "tmsync "+version()+"\n")
 			return err
 		},
-	})
+	}
 }

@@ -9,8 +9,10 @@ import (
 	ucli "github.com/urfave/cli/v2"
 )
 
-func init() {
-	commands = append(commands, &ucli.Command{
+// completionCommand prints the completion of the commands that cmds
+// returns when it runs.
+func completionCommand(cmds func() []*ucli.Command) *ucli.Command {
+	return &ucli.Command{
 		Name:      "completion",
 		Usage:     "print a shell completion script: bash, zsh or fish",
 		ArgsUsage: "bash|zsh|fish",
@@ -31,7 +33,13 @@ Exit codes:
 			if c.Args().Len() != 1 {
 				return withHint(fmt.Errorf("name one shell"), "tmsync completion bash|zsh|fish")
 			}
-			cmds := completionModel(c.App.VisibleCommands())
+			var visible []*ucli.Command
+			for _, cmd := range cmds() {
+				if !cmd.Hidden {
+					visible = append(visible, cmd)
+				}
+			}
+			cmds := completionModel(visible)
 			switch sh := c.Args().First(); sh {
 			case "bash":
 				return writeBashCompletion(c.App.Writer, cmds)
@@ -43,7 +51,7 @@ Exit codes:
 				return withHint(fmt.Errorf("unknown shell %q", sh), "tmsync completion bash|zsh|fish")
 			}
 		},
-	})
+	}
 }
 
 // A compCommand is what completion needs of a command.

@@ -27,8 +27,8 @@ type doctorOptions struct {
 	now      func() time.Time
 }
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func doctorCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:  "doctor",
 		Usage: "check credentials, endpoint, service and clock; prints no secret",
 		Description: `Says which endpoint and credentials source tmsync would use (the access key
@@ -56,7 +56,7 @@ Exit codes:
 			}
 			return runDoctor(c.Context, o, c.App.Writer)
 		},
-	})
+	}
 }
 
 // A doctorReport collects check results, one a line.

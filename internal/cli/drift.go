@@ -11,8 +11,8 @@ import (
 	"github.com/tmsync/tmsync/internal/views"
 )
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func driftCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:      "drift",
 		Usage:     "report what differs from the spec, and unmanaged objects",
 		ArgsUsage: "[PATH...]",
@@ -38,7 +38,7 @@ Examples:
 			}
 			return runDrift(c.Context, o, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }
 
 func runDrift(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
@@ -46,20 +46,15 @@ func runDrift(ctx context.Context, o runOptions, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	reserved := reservePriorities(stacks)
 	var codes []int
 	var plans []*plan.Plan
-	for _, st := range stacks {
-		oo := o
-		oo.plan.Reserved = reserved[st.Name]
-		r, err := prepare(ctx, st, oo, false)
-		r.release()
-		if err != nil {
-			codes = append(codes, exitCode(err, stderr))
+	for _, r := range o.engine(false).Drift(ctx, stacks, nil) {
+		if r.Err != nil {
+			codes = append(codes, exitCode(hinted(r.Err), stderr))
 			continue
 		}
-		plans = append(plans, r.plan)
-		if o.detailed && !r.plan.Empty() {
+		plans = append(plans, r.Plan)
+		if o.detailed && !r.Plan.Empty() {
 			codes = append(codes, ExitChanges)
 		} else {
 			codes = append(codes, ExitOK)

@@ -35,8 +35,8 @@ type emulatorOptions struct {
 	log             bool
 }
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func emulatorCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:  "emulator",
 		Usage: "run a local emulator of the Alibaba Cloud VPC Traffic Mirror API",
 		UsageText: `tmsync emulator [--listen 127.0.0.1:0] [--state FILE] [--inventory FILE] [options]
@@ -83,7 +83,7 @@ Examples:
 			defer stop()
 			return runEmulator(ctx, o, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }
 
 func emulatorOptionsFrom(c *ucli.Context) (emulatorOptions, error) {

@@ -64,8 +64,8 @@ func splitIDs(in []string) []string {
 	return out
 }
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func exportCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:  "export",
 		Usage: "write a spec from the objects live in a region, to adopt them",
 		Description: `Reads the region's filters and sessions and writes them as one spec file:
@@ -104,7 +104,7 @@ Exit codes:
 			}
 			return runExport(c.Context, o, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }
 
 func runExport(ctx context.Context, o exportOptions, stdout, stderr io.Writer) error {

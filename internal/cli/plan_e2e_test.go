@@ -267,7 +267,7 @@ func TestInterspersedFlags(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, interspersed(tc.args)); diff != "" {
+			if diff := cmp.Diff(tc.want, interspersed(commands(), tc.args)); diff != "" {
 				t.Errorf("%s (-want +got):\n%s", tc.reason, diff)
 			}
 		})

@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -19,7 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tmsync/tmsync/internal/apply"
-	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/engine"
 	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/planfile"
 	"github.com/tmsync/tmsync/internal/spec"
@@ -133,91 +132,34 @@ func signalContext(parent context.Context) (context.Context, context.CancelFunc)
 	return signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 }
 
-// stackRun is one stack's plan, with what made it.
-type stackRun struct {
-	stack  *spec.Stack
-	client cloud.Client
-	close  func() error
-	unlock func()
-	snap   *cloud.Snapshot
-	plan   *plan.Plan
-	err    error
+// engine returns the engine of a run with these options; lock takes each
+// stack's lock while it is planned and applied.
+func (o runOptions) engine(lock bool) *engine.Engine {
+	return engine.New(engine.Options{
+		Open:             o.endpoint.open,
+		Plan:             o.plan,
+		Apply:            o.apply,
+		MaxRPS:           o.maxRPS,
+		StackParallelism: o.stackParallelism,
+		Lock:             lock,
+		LockDir:          o.lockDir,
+		LockTimeout:      o.lockTimeout,
+		Version:          version(),
+	})
 }
 
-func (r *stackRun) release() {
-	if r.close != nil {
-		r.close()
+// hinted adds to an error of the engine the hint its user needs.
+func hinted(err error) error {
+	var locked *engine.LockedError
+	switch {
+	case errors.As(err, &locked):
+		return withHint(err, "wait for it to finish, or raise --lock-timeout")
+	case errors.Is(err, engine.ErrStale):
+		return withHint(err, "review the new plan: tmsync plan --out FILE, then tmsync apply FILE")
+	case errors.Is(err, planfile.ErrForeign), errors.Is(err, planfile.ErrExpired):
+		return withHint(err, "run tmsync plan --out FILE again and review the new plan")
 	}
-	if r.unlock != nil {
-		r.unlock()
-	}
-}
-
-// prepare opens a client, takes the lock, reads live state and plans one
-// stack.
-func prepare(ctx context.Context, st *spec.Stack, o runOptions, lock bool) (*stackRun, error) {
-	runs, err := prepareAll(ctx, []*spec.Stack{st}, o, lock)
-	return runs[0], err
-}
-
-// prepareAll opens a client for each stack and takes every lock first, then
-// reads live state once per account and region (stacks there share one
-// snapshot), then plans each stack. Runs whose stack failed keep the error
-// in err; the first error is also returned.
-func prepareAll(ctx context.Context, stacks []*spec.Stack, o runOptions, lock bool) ([]*stackRun, error) {
-	runs := make([]*stackRun, len(stacks))
-	var first error
-	note := func(r *stackRun, err error) {
-		r.err = err
-		if first == nil {
-			first = err
-		}
-	}
-	for i, st := range stacks {
-		r := &stackRun{stack: st}
-		runs[i] = r
-		c, closeFn, err := o.endpoint.open(ctx, st.Region, st.Profile)
-		if err != nil {
-			note(r, err)
-			continue
-		}
-		r.client, r.close = c, closeFn
-		if lock {
-			unlock, err := lockStack(ctx, o.lockDir, st.Name, st.Region, o.lockTimeout)
-			if err != nil {
-				note(r, err)
-				continue
-			}
-			r.unlock = unlock
-		}
-	}
-	snaps := map[string]*cloud.Snapshot{}
-	for _, r := range runs {
-		if r.err != nil {
-			continue
-		}
-		key := r.stack.Region + "\x00" + r.stack.Profile
-		if snaps[key] == nil {
-			snap, err := readLive(ctx, r.client, o)
-			if err != nil {
-				note(r, fmt.Errorf("read live state of %s: %w", r.stack.Region, err))
-				continue
-			}
-			snaps[key] = snap
-		}
-		r.snap = snaps[key]
-		po := o.plan
-		po.Endpoint = r.client.Endpoint()
-		po.Reserved = reservePriorities(stacks)[r.stack.Name]
-		po.Siblings = siblings(stacks, r.stack)
-		p, err := plan.Compute(r.stack, r.snap, po)
-		if err != nil {
-			note(r, fmt.Errorf("stack %s: %w", r.stack.Name, err))
-			continue
-		}
-		r.plan = p
-	}
-	return runs, first
+	return err
 }
 
 func render(w io.Writer, p *plan.Plan, o runOptions) error {
@@ -232,11 +174,11 @@ func render(w io.Writer, p *plan.Plan, o runOptions) error {
 
 // renderAll renders the plans of every stack that planned: one document
 // for one stack, a grouped one for several.
-func renderAll(w io.Writer, runs []*stackRun, o runOptions) error {
+func renderAll(w io.Writer, runs []*engine.Run, o runOptions) error {
 	var ps []*plan.Plan
 	for _, r := range runs {
-		if r.plan != nil {
-			ps = append(ps, r.plan)
+		if r.Plan != nil {
+			ps = append(ps, r.Plan)
 		}
 	}
 	switch {
@@ -252,38 +194,8 @@ func renderAll(w io.Writer, runs []*stackRun, o runOptions) error {
 	return views.TextMulti(w, ps, views.TextOptions{Color: o.color})
 }
 
-// reservePriorities tells each stack which session priorities the other
-// stacks of the run want in the same region, so collisions are caught at
-// plan time.
-func siblings(stacks []*spec.Stack, self *spec.Stack) []string {
-	var out []string
-	for _, s := range stacks {
-		if s != self {
-			out = append(out, s.Name)
-		}
-	}
-	return out
-}
-
-func reservePriorities(stacks []*spec.Stack) map[string]map[int]string {
-	out := map[string]map[int]string{}
-	for _, s := range stacks {
-		m := map[int]string{}
-		for _, o := range stacks {
-			if o == s || o.Region != s.Region {
-				continue
-			}
-			for _, x := range o.Sessions {
-				m[x.Priority] = "stack " + o.Name + " session." + x.Key
-			}
-		}
-		out[s.Name] = m
-	}
-	return out
-}
-
-func init() {
-	commands = append(commands, &ucli.Command{
+func planCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:      "plan",
 		Usage:     "show what apply would change",
 		ArgsUsage: "[PATH...]",
@@ -307,7 +219,7 @@ Examples:
 			}
 			return runPlan(c.Context, o, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }
 
 func runPlan(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
@@ -315,19 +227,19 @@ func runPlan(ctx context.Context, o runOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	runs, _ := prepareAll(ctx, stacks, o, false)
+	runs := o.engine(false).Plan(ctx, stacks, nil)
 	defer func() {
 		for _, r := range runs {
-			r.release()
+			r.Release()
 		}
 	}()
 	var codes []int
 	said := map[string]bool{}
 	for _, r := range runs {
 		switch {
-		case r.err != nil:
-			codes = append(codes, exitCodeOnce(r.err, stderr, said))
-		case o.detailed && !r.plan.Empty():
+		case r.Err != nil:
+			codes = append(codes, exitCodeOnce(hinted(r.Err), stderr, said))
+		case o.detailed && !r.Plan.Empty():
 			codes = append(codes, ExitChanges)
 		default:
 			codes = append(codes, ExitOK)
@@ -367,8 +279,8 @@ func codeError(code int) error {
 	return nil
 }
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func applyCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:      "apply",
 		Usage:     "make live state equal the spec, or apply a saved plan",
 		ArgsUsage: "[PATH...] | PLANFILE",
@@ -395,8 +307,11 @@ Examples:
 			}
 			return runApply(c.Context, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
 		},
-	})
-	commands = append(commands, &ucli.Command{
+	}
+}
+
+func destroyCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:      "destroy",
 		Usage:     "delete every object the stack owns",
 		ArgsUsage: "[PATH...]",
@@ -427,7 +342,7 @@ Examples:
 			}
 			return runApply(c.Context, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }
 
 func runApply(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -441,152 +356,133 @@ func runApply(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr
 func applyStacks(ctx context.Context, stacks []*spec.Stack, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
-	runs, _ := prepareAll(ctx, stacks, o, true)
+	eng := o.engine(true)
+	runs := eng.Plan(ctx, stacks, nil)
 	defer func() {
 		for _, r := range runs {
-			r.release()
+			r.Release()
 		}
 	}()
 	codes := make([]int, len(runs))
-	var todo []int
+	var todo []*engine.Run
+	index := map[*engine.Run]int{}
 	said := map[string]bool{}
 	for i, r := range runs {
-		if r.err != nil {
-			codes[i] = exitCodeOnce(r.err, stderr, said)
+		if r.Err != nil {
+			codes[i] = exitCodeOnce(hinted(r.Err), stderr, said)
 			continue
 		}
 		if o.format != "json" {
-			if err := render(stdout, r.plan, o); err != nil {
+			if err := render(stdout, r.Plan, o); err != nil {
 				return err
 			}
 		}
-		if r.plan.Empty() {
+		if r.Plan.Empty() {
 			continue
 		}
 		if !o.autoApprove && !o.apply.DryRun {
-			if err := confirm(stdin, stdout, r.plan); err != nil {
+			if err := confirm(stdin, stdout, r.Plan); err != nil {
 				codes[i] = exitCode(err, stderr)
 				continue
 			}
 		}
-		todo = append(todo, i)
+		todo = append(todo, r)
+		index[r] = i
 	}
-	// Stacks of one account and region share one rate limit (C8).
-	limiters := map[string]*apply.Limiter{}
-	for _, i := range todo {
-		key := runs[i].stack.Region + "\x00" + runs[i].stack.Profile
-		if limiters[key] == nil {
-			limiters[key] = apply.NewLimiter(o.maxRPS)
-		}
-	}
-	if len(todo) == 1 {
-		// One stack: stream its progress as it happens.
-		i := todo[0]
-		oo := o
-		oo.apply.Limiter = apply.NewLimiter(o.maxRPS)
-		progress := stderr
+	progress := func(w io.Writer) io.Writer {
 		if o.format == "json" {
-			progress = io.Discard
+			return io.Discard
 		}
-		codes[i] = exitCode(executeJournaled(ctx, runs[i], runs[i].plan, oo, stdout, progress), stderr)
-		return codeError(aggregate(codes...))
+		return w
 	}
-	sem := make(chan struct{}, max(1, o.stackParallelism))
-	var wg sync.WaitGroup
-	var outMu sync.Mutex
-	for _, i := range todo {
-		r := runs[i]
-		oo := o
-		oo.apply.Limiter = limiters[r.stack.Region+"\x00"+r.stack.Profile]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			// Output is grouped per stack: each stack's lines are written
-			// together when it ends.
-			var out, progress bytes.Buffer
-			var perr io.Writer = &progress
-			if o.format == "json" {
-				perr = io.Discard
-			}
-			var errBuf bytes.Buffer
-			err := executeJournaled(ctx, r, r.plan, oo, &out, perr)
-			codes[i] = exitCode(err, &errBuf)
-			outMu.Lock()
-			defer outMu.Unlock()
-			stdout.Write(out.Bytes())
-			stderr.Write(progress.Bytes())
-			stderr.Write(errBuf.Bytes())
-		}()
+	views := map[*engine.Run]*applyView{}
+	groups := map[*engine.Run]*stackOutput{}
+	for _, r := range todo {
+		if len(todo) == 1 {
+			// One stack: stream its progress as it happens.
+			views[r] = newApplyView(o.format, stdout, progress(stderr))
+			continue
+		}
+		// Output is grouped per stack: each stack's lines are written
+		// together when it ends.
+		g := &stackOutput{}
+		groups[r] = g
+		views[r] = newApplyView(o.format, &g.out, progress(&g.progress))
 	}
-	wg.Wait()
+	eng.Apply(ctx, todo, func(e engine.Event) {
+		views[e.Run].observe(e)
+		if e.Type != engine.StackDone {
+			return
+		}
+		err := views[e.Run].result(e.Run)
+		g := groups[e.Run]
+		if g == nil {
+			codes[index[e.Run]] = exitCode(err, stderr)
+			return
+		}
+		codes[index[e.Run]] = exitCode(err, &g.errs)
+		stdout.Write(g.out.Bytes())
+		stderr.Write(g.progress.Bytes())
+		stderr.Write(g.errs.Bytes())
+	})
 	return codeError(aggregate(codes...))
 }
 
-// executeJournaled runs p after taking the tokens of unfinished creates of
-// a killed earlier run and moving creates off tokens already used, and
-// records what it ran in the stack's journal.
-func executeJournaled(ctx context.Context, r *stackRun, p *plan.Plan, o runOptions, stdout, progress io.Writer) error {
-	if o.apply.DryRun {
-		_, err := execute(ctx, r, p, o, stdout, progress)
-		return err
-	}
-	jpath := journalPath(o.lockDir, r.stack.Name, r.stack.Region)
-	j := readJournal(jpath)
-	plan.ReuseTokens(p, j.Pending, r.snap)
-	plan.AvoidTokens(p, j.used())
-	j.Pending = append(j.Pending, p.Steps...)
-	if err := j.write(jpath); err != nil {
-		return fmt.Errorf("record the apply in %s: %w", jpath, err)
-	}
-	res, err := execute(ctx, r, p, o, stdout, progress)
-	if res != nil {
-		j.finished(p, res, err == nil)
-		if werr := j.write(jpath); werr != nil && err == nil {
-			err = fmt.Errorf("record the apply in %s: %w", jpath, werr)
-		}
-	}
-	return err
+// A stackOutput holds what one stack of several applied at once writes,
+// until it ends.
+type stackOutput struct {
+	out, progress, errs bytes.Buffer
 }
 
-// execute runs p and reports the outcome; it is shared by fresh and saved
-// plans.
-func execute(ctx context.Context, r *stackRun, p *plan.Plan, o runOptions, stdout, progress io.Writer) (*apply.Result, error) {
-	enc := json.NewEncoder(stdout)
-	obs := func(e apply.Event) {
-		if o.format == "json" {
-			enc.Encode(e)
+// An applyView renders the events of one stack's apply: its steps as they
+// come (JSON lines on out with --format json, else lines on progress), then
+// what the apply did.
+type applyView struct {
+	format   string
+	out      io.Writer
+	progress io.Writer
+	enc      *json.Encoder
+}
+
+func newApplyView(format string, out, progress io.Writer) *applyView {
+	return &applyView{format: format, out: out, progress: progress, enc: json.NewEncoder(out)}
+}
+
+func (v *applyView) observe(e engine.Event) {
+	r := e.Run
+	switch e.Type {
+	case engine.StepEvent:
+		if v.format == "json" {
+			v.enc.Encode(e.Step)
 			return
 		}
-		printEvent(progress, e)
-	}
-	res := apply.Run(ctx, p, r.client, o.apply, obs)
-	if o.apply.DryRun {
-		fmt.Fprintf(progress, "Dry run: %d checked, %d not checkable, %d failed.\n", len(res.Checked), len(res.NotCheckable), len(res.Failed))
+		printEvent(v.progress, e.Step)
+	case engine.DryRunChecked:
+		res := r.Result
+		fmt.Fprintf(v.progress, "Dry run: %d checked, %d not checkable, %d failed.\n", len(res.Checked), len(res.NotCheckable), len(res.Failed))
 		for _, n := range res.NotCheckable {
-			fmt.Fprintf(progress, "  not checkable: %s: %s\n", n.Step, n.Because)
+			fmt.Fprintf(v.progress, "  not checkable: %s: %s\n", n.Step, n.Because)
 		}
-		return res, reportFailures(progress, res)
-	}
-	// Read live state once more to say whether the stack converged.
-	snap, err := readLive(ctx, r.client, o)
-	converged := false
-	if err == nil {
-		po := o.plan
-		po.Endpoint = r.client.Endpoint()
-		if again, err := plan.Compute(r.stack, snap, po); err == nil {
-			converged = again.Empty()
+	case engine.Converged, engine.NotConverged:
+		add, change, destroy := r.Applied()
+		fmt.Fprintf(v.progress, "Apply complete: %d added, %d changed, %d destroyed.\n", add, change, destroy)
+		if e.Type == engine.Converged {
+			fmt.Fprintf(v.progress, "Stack %s in %s has converged.\n", r.Stack.Name, r.Stack.Region)
+		} else {
+			fmt.Fprintf(v.progress, "Stack %s in %s has not converged yet; run tmsync plan to see what remains.\n", r.Stack.Name, r.Stack.Region)
 		}
 	}
-	add, change, destroy := countApplied(p, res)
-	fmt.Fprintf(progress, "Apply complete: %d added, %d changed, %d destroyed.\n", add, change, destroy)
-	if converged {
-		fmt.Fprintf(progress, "Stack %s in %s has converged.\n", r.stack.Name, r.stack.Region)
-	} else {
-		fmt.Fprintf(progress, "Stack %s in %s has not converged yet; run tmsync plan to see what remains.\n", r.stack.Name, r.stack.Region)
+}
+
+// result reports the steps of r that failed and returns the error of its
+// apply.
+func (v *applyView) result(r *engine.Run) error {
+	if r.Result != nil {
+		if err := reportFailures(v.progress, r.Result); err != nil {
+			return err
+		}
 	}
-	return res, reportFailures(progress, res)
+	return hinted(r.Err)
 }
 
 func reportFailures(w io.Writer, res *apply.Result) error {
@@ -602,37 +498,6 @@ func reportFailures(w io.Writer, res *apply.Result) error {
 	}
 	return withHint(fmt.Errorf("%d steps failed, %d skipped", len(res.Failed), len(res.Skipped)),
 		"fix the cause, then run apply again: steps already done are not repeated")
-}
-
-// countApplied counts the changes whose steps all ran.
-func countApplied(p *plan.Plan, res *apply.Result) (add, change, destroy int) {
-	done := map[string]bool{}
-	for _, id := range res.Applied {
-		done[id] = true
-	}
-	failed := map[string]bool{}
-	for _, s := range p.Steps {
-		if !done[s.ID] {
-			failed[s.Address] = true
-		}
-	}
-	for _, c := range p.Changes {
-		if failed[c.Address] {
-			continue
-		}
-		switch c.Action {
-		case plan.Create:
-			add++
-		case plan.Update:
-			change++
-		case plan.Delete:
-			destroy++
-		case plan.Replace:
-			add++
-			destroy++
-		}
-	}
-	return
 }
 
 func printEvent(w io.Writer, e apply.Event) {

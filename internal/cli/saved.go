@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tmsync/tmsync/internal/plan"
+	"github.com/tmsync/tmsync/internal/engine"
 	"github.com/tmsync/tmsync/internal/planfile"
 )
 
@@ -45,16 +45,16 @@ func isPlanFile(path string) bool {
 }
 
 // savePlans writes the plans of a run as one saved plan (C9).
-func savePlans(path string, runs []*stackRun, o runOptions) error {
+func savePlans(path string, runs []*engine.Run, o runOptions) error {
 	b := &planfile.Bundle{}
 	now := time.Now()
 	for _, r := range runs {
-		if r.plan == nil {
+		if r.Plan == nil {
 			return errors.New("not saving the plan: some stacks failed to plan")
 		}
 		po := o.plan
-		po.Endpoint = r.client.Endpoint()
-		f := planfile.New(r.plan, r.stack, r.snap, po, version(), now)
+		po.Endpoint = r.Client.Endpoint()
+		f := planfile.New(r.Plan, r.Stack, r.Snapshot, po, version(), now)
 		if o.expiresIn > 0 {
 			f.ExpiresAt = f.CreatedAt.Add(o.expiresIn)
 		}
@@ -74,53 +74,37 @@ func runApplySaved(ctx context.Context, path string, o runOptions, stdout, stder
 	if err != nil {
 		return withHint(fmt.Errorf("%s: %w", path, err), "make a new one with tmsync plan --out FILE")
 	}
+	eng := o.engine(true)
 	var codes []int
 	for _, f := range b.Files {
-		codes = append(codes, exitCode(applySavedFile(ctx, f, o, stdout, stderr), stderr))
+		codes = append(codes, exitCode(applySavedFile(ctx, eng, f, o, stdout, stderr), stderr))
 	}
 	return codeError(aggregate(codes...))
 }
 
-func applySavedFile(ctx context.Context, f *planfile.File, o runOptions, stdout, stderr io.Writer) error {
-	r := &stackRun{stack: f.Desired}
-	defer r.release()
-	c, closeFn, err := o.endpoint.open(ctx, f.Region, f.Desired.Profile)
-	if err != nil {
-		return err
-	}
-	r.client, r.close = c, closeFn
-	if err := f.Check(c.Endpoint(), f.Region, f.Stack, version(), time.Now()); err != nil {
-		return withHint(fmt.Errorf("saved plan for stack %s: %w", f.Stack, err), "run tmsync plan --out FILE again and review the new plan")
-	}
-	unlock, err := lockStack(ctx, o.lockDir, f.Stack, f.Region, o.lockTimeout)
-	if err != nil {
-		return err
-	}
-	r.unlock = unlock
-	if r.snap, err = readLive(ctx, c, o); err != nil {
-		return fmt.Errorf("read live state of %s: %w", f.Region, err)
-	}
-	po := f.Options.PlanOptions(c.Endpoint())
-	fresh, err := plan.Compute(f.Desired, r.snap, po)
-	if err != nil {
-		return fmt.Errorf("stack %s: %w", f.Stack, err)
-	}
-	if fresh.Empty() {
+// applySavedFile applies the saved plan of one stack: the steps not applied
+// yet, when live state is what the plan expected.
+func applySavedFile(ctx context.Context, eng *engine.Engine, f *planfile.File, o runOptions, stdout, stderr io.Writer) error {
+	r := eng.PlanSaved(ctx, f)
+	defer r.Release()
+	switch {
+	case errors.Is(r.Err, engine.ErrStale):
+		fmt.Fprintf(stderr, "Live state of stack %s changed since the plan was saved; applying now would do this instead:\n\n", f.Stack)
+		render(stderr, r.Saved.Fresh, runOptions{format: "text"})
+		return hinted(r.Err)
+	case r.Err != nil:
+		return hinted(r.Err)
+	case r.Plan == nil:
 		fmt.Fprintf(stderr, "Stack %s in %s: the saved plan is already applied; nothing to do.\n", f.Stack, f.Region)
 		return nil
 	}
-	rest, ok := plan.Resume(f.Plan, fresh, r.snap)
-	if !ok {
-		fmt.Fprintf(stderr, "Live state of stack %s changed since the plan was saved; applying now would do this instead:\n\n", f.Stack)
-		render(stderr, fresh, runOptions{format: "text"})
-		return withHint(errors.New("the saved plan is stale: its remaining steps would change"),
-			"review the new plan: tmsync plan --out FILE, then tmsync apply FILE")
-	}
-	if done := len(f.Plan.Steps) - len(rest.Steps); done > 0 {
+	if done := r.Saved.Done; done > 0 {
 		fmt.Fprintf(stderr, "Stack %s: %d of %d steps were already applied; resuming.\n", f.Stack, done, len(f.Plan.Steps))
 	}
 	if o.format != "json" {
-		render(stdout, rest, o)
+		render(stdout, r.Plan, o)
 	}
-	return executeJournaled(ctx, r, rest, o, stdout, stderr)
+	v := newApplyView(o.format, stdout, stderr)
+	eng.Apply(ctx, []*engine.Run{r}, v.observe)
+	return v.result(r)
 }

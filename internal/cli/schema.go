@@ -6,8 +6,8 @@ import (
 	"github.com/tmsync/tmsync/schema"
 )
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func schemaCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:  "schema",
 		Usage: "print the JSON Schema of spec files",
 		Description: `Prints the schema tmsync validates spec files with, for editors and CI.
@@ -20,5 +20,5 @@ Examples:
 			_, err := c.App.Writer.Write(schema.JSON)
 			return err
 		},
-	})
+	}
 }

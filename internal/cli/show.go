@@ -32,8 +32,8 @@ func (o showOptions) check() error {
 	return withHint(fmt.Errorf("unknown --format %q", o.format), "use text, json or markdown")
 }
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func showCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:      "show",
 		Usage:     "render a saved plan; talks to no cloud",
 		ArgsUsage: "FILE",
@@ -69,7 +69,7 @@ Examples:
 			}
 			return runShow(o, c.App.Writer, c.App.ErrWriter, time.Now())
 		},
-	})
+	}
 }
 
 // showOptionsFrom reads the flags given before the file, which urfave/cli

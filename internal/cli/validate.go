@@ -27,8 +27,8 @@ func (o validateOptions) check() error {
 	return nil
 }
 
-func init() {
-	commands = append(commands, &ucli.Command{
+func validateCommand() *ucli.Command {
+	return &ucli.Command{
 		Name:      "validate",
 		Usage:     "check spec files; talks to no cloud",
 		ArgsUsage: "[PATH...]",
@@ -56,7 +56,7 @@ Examples:
 			}
 			return runValidate(opts, c.App.Writer, c.App.ErrWriter)
 		},
-	})
+	}
 }
 
 // specFlag is the -f flag of every command that reads a spec.

@@ -135,13 +135,13 @@ func TestExportAdoptRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := runOptions{format: "json", plan: plan.Options{Adopt: true}, endpoint: endpointOptions{Endpoint: srv.URL(), RequestTimeout: 10 * time.Second}}
-	r, err := prepare(context.Background(), stacks[0], o, false)
-	r.release()
-	if err != nil {
-		t.Fatalf("plan --adopt: %v", err)
+	r := o.engine(false).Plan(context.Background(), stacks[:1], nil)[0]
+	r.Release()
+	if r.Err != nil {
+		t.Fatalf("plan --adopt: %v", r.Err)
 	}
 	ops := map[string]int{}
-	for _, st := range r.plan.Steps {
+	for _, st := range r.Plan.Steps {
 		switch {
 		case st.Op == plan.OpTag:
 			ops["tag"]++

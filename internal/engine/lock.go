@@ -1,4 +1,4 @@
-package cli
+package engine
 
 import (
 	"context"
@@ -10,9 +10,19 @@ import (
 	"time"
 )
 
+// A LockedError says another run on this machine holds a stack's lock.
+type LockedError struct {
+	Stack, Region string
+	Path          string // the lock file
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("stack %s in %s is locked by another tmsync run on this machine (%s)", e.Stack, e.Region, e.Path)
+}
+
 // lockStack takes the per-stack, per-region lock of this machine (C13) in
 // dir (default: the user cache directory), waiting up to wait.
-func lockStack(ctx context.Context, dir, stack, region string, wait time.Duration) (func(), error) {
+func (e *Engine) lockStack(ctx context.Context, dir, stack, region string, wait time.Duration) (func(), error) {
 	dir = lockDirOrDefault(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create lock directory: %w", err)
@@ -22,7 +32,7 @@ func lockStack(ctx context.Context, dir, stack, region string, wait time.Duratio
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
 	}
-	deadline := time.Now().Add(wait)
+	deadline := e.clock.Now().Add(wait)
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
@@ -35,16 +45,15 @@ func lockStack(ctx context.Context, dir, stack, region string, wait time.Duratio
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
-		if time.Now().After(deadline) {
+		if e.clock.Now().After(deadline) {
 			f.Close()
-			return nil, withHint(fmt.Errorf("stack %s in %s is locked by another tmsync run on this machine (%s)", stack, region, path),
-				"wait for it to finish, or raise --lock-timeout")
+			return nil, &LockedError{Stack: stack, Region: region, Path: path}
 		}
 		select {
 		case <-ctx.Done():
 			f.Close()
 			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+		case <-e.clock.After(100 * time.Millisecond):
 		}
 	}
 }

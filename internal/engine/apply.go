@@ -1,0 +1,145 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/tmsync/tmsync/internal/apply"
+	"github.com/tmsync/tmsync/internal/plan"
+)
+
+// Apply applies the plan of each run, at most Options.StackParallelism
+// stacks at once, stacks of one account and region under one rate limit
+// (C8), and fills in each run's Result, Converged and Err. Runs that carry
+// an error or no plan are left alone. It returns when every stack is done;
+// obs, if not nil, gets each stack's events, ending with StackDone.
+func (e *Engine) Apply(ctx context.Context, runs []*Run, obs Observer) {
+	var obsMu sync.Mutex
+	emit := func(ev Event) {
+		if obs == nil {
+			return
+		}
+		obsMu.Lock()
+		defer obsMu.Unlock()
+		obs(ev)
+	}
+	sem := make(chan struct{}, max(1, e.opts.StackParallelism))
+	var wg sync.WaitGroup
+	for _, r := range runs {
+		if r.Err != nil || r.Plan == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			emit(Event{Type: ApplyStarted, Run: r})
+			r.Err = e.executeJournaled(ctx, r, r.Plan, emit)
+			emit(Event{Type: StackDone, Run: r})
+		}()
+	}
+	wg.Wait()
+}
+
+// limiter returns the rate limiter of key, made on first use: one per
+// account and region for the engine's life.
+func (e *Engine) limiter(key string) *apply.Limiter {
+	e.limMu.Lock()
+	defer e.limMu.Unlock()
+	if e.limiters[key] == nil {
+		e.limiters[key] = apply.NewLimiter(e.opts.MaxRPS)
+	}
+	return e.limiters[key]
+}
+
+// executeJournaled runs p after taking the tokens of unfinished creates of
+// a killed earlier run and moving creates off tokens already used, and
+// records what it ran in the stack's journal.
+func (e *Engine) executeJournaled(ctx context.Context, r *Run, p *plan.Plan, emit Observer) error {
+	o := e.opts
+	if o.Apply.DryRun {
+		e.execute(ctx, r, p, emit)
+		return nil
+	}
+	jpath := journalPath(o.LockDir, r.Stack.Name, r.Stack.Region)
+	j := readJournal(jpath)
+	plan.ReuseTokens(p, j.Pending, r.Snapshot)
+	plan.AvoidTokens(p, j.used())
+	j.Pending = append(j.Pending, p.Steps...)
+	if err := j.write(jpath); err != nil {
+		return fmt.Errorf("record the apply in %s: %w", jpath, err)
+	}
+	res := e.execute(ctx, r, p, emit)
+	j.finished(p, res, res.OK())
+	if werr := j.write(jpath); werr != nil {
+		return fmt.Errorf("record the apply in %s: %w", jpath, werr)
+	}
+	return nil
+}
+
+// execute runs p and checks whether the stack converged; it is shared by
+// fresh and saved plans.
+func (e *Engine) execute(ctx context.Context, r *Run, p *plan.Plan, emit Observer) *apply.Result {
+	o := e.opts
+	ao := o.Apply
+	ao.Limiter = e.limiter(accountRegion(r.Stack))
+	obs := func(ev apply.Event) {
+		emit(Event{Type: StepEvent, Run: r, Step: ev})
+	}
+	res := apply.Run(ctx, p, r.Client, ao, obs)
+	r.Result = res
+	if ao.DryRun {
+		emit(Event{Type: DryRunChecked, Run: r})
+		return res
+	}
+	// Read live state once more to say whether the stack converged.
+	snap, err := e.readLive(ctx, r.Client)
+	converged := false
+	if err == nil {
+		po := o.Plan
+		po.Endpoint = r.Client.Endpoint()
+		if again, err := plan.Compute(r.Stack, snap, po); err == nil {
+			converged = again.Empty()
+		}
+	}
+	r.Converged = converged
+	if converged {
+		emit(Event{Type: Converged, Run: r})
+	} else {
+		emit(Event{Type: NotConverged, Run: r})
+	}
+	return res
+}
+
+// countApplied counts the changes whose steps all ran.
+func countApplied(p *plan.Plan, res *apply.Result) (add, change, destroy int) {
+	done := map[string]bool{}
+	for _, id := range res.Applied {
+		done[id] = true
+	}
+	failed := map[string]bool{}
+	for _, s := range p.Steps {
+		if !done[s.ID] {
+			failed[s.Address] = true
+		}
+	}
+	for _, c := range p.Changes {
+		if failed[c.Address] {
+			continue
+		}
+		switch c.Action {
+		case plan.Create:
+			add++
+		case plan.Update:
+			change++
+		case plan.Delete:
+			destroy++
+		case plan.Replace:
+			add++
+			destroy++
+		}
+	}
+	return
+}

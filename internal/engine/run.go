@@ -1,0 +1,179 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tmsync/tmsync/internal/apply"
+	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/plan"
+	"github.com/tmsync/tmsync/internal/spec"
+)
+
+// A Run is one stack's part of a run: what planning it made, then what
+// applying it did. Its client and lock are held until Release.
+type Run struct {
+	Stack    *spec.Stack
+	Client   cloud.Client    // nil when it could not be opened
+	Snapshot *cloud.Snapshot // live state the plan was computed from
+	Plan     *plan.Plan      // nil when the stack could not be planned
+	// Err says why the stack could not be planned, or what went wrong
+	// around its apply (the journal). Failed steps are in Result.
+	Err error
+
+	// Result is what apply did; nil until the run was applied.
+	Result *apply.Result
+	// Converged says live state equalled the spec after the apply.
+	Converged bool
+
+	// Saved is set for the run of a saved plan.
+	Saved *Saved
+
+	close  func() error
+	unlock func()
+}
+
+// Release closes the run's client and releases its lock.
+func (r *Run) Release() {
+	if r.close != nil {
+		r.close()
+	}
+	if r.unlock != nil {
+		r.unlock()
+	}
+}
+
+// Applied counts the changes of the plan whose steps all ran.
+func (r *Run) Applied() (add, change, destroy int) {
+	if r.Plan == nil || r.Result == nil {
+		return 0, 0, 0
+	}
+	return countApplied(r.Plan, r.Result)
+}
+
+// Plan opens a client for each stack and, with Options.Lock, takes every
+// lock first, then reads live state once per account and region (stacks
+// there share one snapshot), then plans each stack with the others of the
+// run in view. It returns one run per stack, in order; a stack that failed
+// keeps its error in Err. obs, if not nil, gets a Planned event per stack.
+func (e *Engine) Plan(ctx context.Context, stacks []*spec.Stack, obs Observer) []*Run {
+	runs := e.prepareAll(ctx, stacks, e.opts.Lock)
+	if obs != nil {
+		for _, r := range runs {
+			obs(Event{Type: Planned, Run: r})
+		}
+	}
+	return runs
+}
+
+// Drift plans each stack on its own, as tmsync drift reports them: with
+// no lock, no other stack in view and a read of live state per stack.
+// Each run is released at once; only its plan or error is kept.
+func (e *Engine) Drift(ctx context.Context, stacks []*spec.Stack, obs Observer) []*Run {
+	runs := make([]*Run, 0, len(stacks))
+	for _, st := range stacks {
+		r := e.prepareAll(ctx, []*spec.Stack{st}, false)[0]
+		r.Release()
+		if obs != nil {
+			obs(Event{Type: Planned, Run: r})
+		}
+		runs = append(runs, r)
+	}
+	return runs
+}
+
+// prepareAll opens a client for each stack and takes every lock first, then
+// reads live state once per account and region (stacks there share one
+// snapshot), then plans each stack. Runs whose stack failed keep the error
+// in Err.
+func (e *Engine) prepareAll(ctx context.Context, stacks []*spec.Stack, lock bool) []*Run {
+	o := e.opts
+	runs := make([]*Run, len(stacks))
+	note := func(r *Run, err error) {
+		r.Err = err
+	}
+	for i, st := range stacks {
+		r := &Run{Stack: st}
+		runs[i] = r
+		c, closeFn, err := o.Open(ctx, st.Region, st.Profile)
+		if err != nil {
+			note(r, err)
+			continue
+		}
+		r.Client, r.close = c, closeFn
+		if lock {
+			unlock, err := e.lockStack(ctx, o.LockDir, st.Name, st.Region, o.LockTimeout)
+			if err != nil {
+				note(r, err)
+				continue
+			}
+			r.unlock = unlock
+		}
+	}
+	snaps := map[string]*cloud.Snapshot{}
+	for _, r := range runs {
+		if r.Err != nil {
+			continue
+		}
+		key := accountRegion(r.Stack)
+		if snaps[key] == nil {
+			snap, err := e.readLive(ctx, r.Client)
+			if err != nil {
+				note(r, fmt.Errorf("read live state of %s: %w", r.Stack.Region, err))
+				continue
+			}
+			snaps[key] = snap
+		}
+		r.Snapshot = snaps[key]
+		po := o.Plan
+		po.Endpoint = r.Client.Endpoint()
+		po.Reserved = reservePriorities(stacks)[r.Stack.Name]
+		po.Siblings = siblings(stacks, r.Stack)
+		p, err := plan.Compute(r.Stack, r.Snapshot, po)
+		if err != nil {
+			note(r, fmt.Errorf("stack %s: %w", r.Stack.Name, err))
+			continue
+		}
+		r.Plan = p
+	}
+	return runs
+}
+
+// accountRegion keys what stacks of one account and region share: a
+// snapshot of live state and a rate limiter. The spec's profile stands for
+// the account.
+func accountRegion(st *spec.Stack) string {
+	return st.Region + "\x00" + st.Profile
+}
+
+// siblings names the other stacks of the run: their objects are not
+// reported as unmanaged.
+func siblings(stacks []*spec.Stack, self *spec.Stack) []string {
+	var out []string
+	for _, s := range stacks {
+		if s != self {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// reservePriorities tells each stack which session priorities the other
+// stacks of the run want in the same region, so collisions are caught at
+// plan time.
+func reservePriorities(stacks []*spec.Stack) map[string]map[int]string {
+	out := map[string]map[int]string{}
+	for _, s := range stacks {
+		m := map[int]string{}
+		for _, o := range stacks {
+			if o == s || o.Region != s.Region {
+				continue
+			}
+			for _, x := range o.Sessions {
+				m[x.Priority] = "stack " + o.Name + " session." + x.Key
+			}
+		}
+		out[s.Name] = m
+	}
+	return out
+}

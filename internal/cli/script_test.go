@@ -61,6 +61,8 @@ const (
 //   - XDG_CACHE_HOME=$WORK/.cache, so the per-stack locks and the journal
 //     of unfinished creates are the script's own;
 //   - EXAMPLES, the absolute path of the repository's examples/;
+//   - APPLIED, the absolute path of testdata/applied: a rich stack and the
+//     emulator state files tmsync left when it applied it (TestAppliedGolden);
 //   - TMSYNC_TEST_APPLY_FLAGS, inserted after `tmsync apply` and `tmsync
 //     destroy` (see tmsyncMain): millisecond polls and retries and a 20s
 //     step timeout. A script may change or empty it with env;
@@ -90,6 +92,10 @@ func TestScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	applied, err := filepath.Abs(appliedDir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
@@ -108,6 +114,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			env.Setenv("TMSYNC_TEST_APPLY_FLAGS", fastFlags)
 			env.Setenv("EXAMPLES", examples)
+			env.Setenv("APPLIED", applied)
 			// The race detector sleeps a second before a process exits, to
 			// let late reports in; every tmsync run would pay it.
 			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))

@@ -42,7 +42,7 @@ Examples:
 }
 
 func runDrift(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
-	stacks, err := loadStacks(o.paths)
+	stacks, err := loadStacks(o.paths, o.endpoint.Endpoint, stderr)
 	if err != nil {
 		return err
 	}

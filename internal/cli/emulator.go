@@ -169,6 +169,9 @@ func runEmulator(ctx context.Context, o emulatorOptions, stdout, stderr io.Write
 		return fmt.Errorf("emulator: %w", err)
 	}
 	defer srv.Close()
+	if !srv.Loopback() {
+		fmt.Fprintf(stderr, "tmsync: warning: the emulator listens on %s, which other machines can reach; its admin endpoints under /_emulator/ take no signature\nhint: listen on 127.0.0.1 (the default) unless other machines must reach it\n", srv.Endpoint())
+	}
 	fmt.Fprintln(stdout, srv.URL())
 	if generated {
 		// Only a generated secret is printed: the user has no other way to

@@ -63,3 +63,42 @@ func TestEmulatorCommand(t *testing.T) {
 		t.Errorf("the secret given was printed:\n%s", out)
 	}
 }
+
+// TestEmulatorWarnsWhenExposed checks that `tmsync emulator --listen` on an
+// address other machines can reach says so on stderr, and only then.
+func TestEmulatorWarnsWhenExposed(t *testing.T) {
+	for name, tc := range map[string]struct {
+		listen string
+		warn   bool
+	}{
+		"loopback":      {listen: "127.0.0.1:0"},
+		"localhost":     {listen: "localhost:0"},
+		"all addresses": {listen: "0.0.0.0:0", warn: true},
+		"no host":       {listen: ":0", warn: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			pr, pw := io.Pipe()
+			var errOut strings.Builder
+			done := make(chan error, 1)
+			go func() {
+				done <- runEmulator(ctx, emulatorOptions{listen: tc.listen, quotas: emulator.Quotas{SourcesPerSession: 10}}, pw, &errOut)
+				pw.Close()
+			}()
+			// The endpoint is printed after the warning: once it is read,
+			// the warning is written.
+			if _, err := bufio.NewReader(pr).ReadString('\n'); err != nil {
+				t.Fatal(err)
+			}
+			go io.Copy(io.Discard, pr)
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("emulator returned %v", err)
+			}
+			got := strings.Contains(errOut.String(), "warning: the emulator listens on")
+			if got != tc.warn {
+				t.Errorf("--listen %s: warning printed = %v, want %v\nstderr: %s", tc.listen, got, tc.warn, errOut.String())
+			}
+		})
+	}
+}

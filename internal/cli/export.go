@@ -125,7 +125,7 @@ func runExport(ctx context.Context, o exportOptions, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if err := checkExported(b); err != nil {
+	if err := checkExported(b, o.endpoint.Endpoint); err != nil {
 		return err
 	}
 	where := "stdout"
@@ -151,9 +151,10 @@ func runExport(ctx context.Context, o exportOptions, stdout, stderr io.Writer) e
 	return nil
 }
 
-// checkExported loads the exported spec as validate would: export must
-// never write a spec that tmsync itself refuses.
-func checkExported(b []byte) error {
+// checkExported loads the exported spec as validate would for the endpoint
+// it was exported from: export must never write a spec that tmsync itself
+// refuses.
+func checkExported(b []byte, endpoint string) error {
 	dir, err := os.MkdirTemp("", "tmsync-export-")
 	if err != nil {
 		return err
@@ -163,7 +164,7 @@ func checkExported(b []byte) error {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return err
 	}
-	if _, err := spec.Load([]string{path}); err != nil {
+	if _, err := spec.LoadWith([]string{path}, loadOptions(endpoint)); err != nil {
 		return withHint(fmt.Errorf("the exported spec does not validate: %w", err),
 			"this is a bug in tmsync export; please report it with the message above")
 	}

@@ -223,7 +223,7 @@ Examples:
 }
 
 func runPlan(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
-	stacks, err := loadStacks(o.paths)
+	stacks, err := loadStacks(o.paths, o.endpoint.Endpoint, stderr)
 	if err != nil {
 		return err
 	}
@@ -346,7 +346,7 @@ Examples:
 }
 
 func runApply(ctx context.Context, o runOptions, stdin io.Reader, stdout, stderr io.Writer) error {
-	stacks, err := loadStacks(o.paths)
+	stacks, err := loadStacks(o.paths, o.endpoint.Endpoint, stderr)
 	if err != nil {
 		return err
 	}

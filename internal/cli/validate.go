@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -15,6 +16,9 @@ import (
 type validateOptions struct {
 	paths  []string
 	format string
+	// endpoint is what the spec is for: any but Alibaba Cloud's own ("")
+	// takes any region ID, as plan and apply with it do.
+	endpoint string
 }
 
 func (o validateOptions) check() error {
@@ -35,21 +39,28 @@ func validateCommand() *ucli.Command {
 		Description: `Loads every spec file and directory given (directories are searched
 recursively for *.yaml and *.yml), checks them against the schema and the
 API's rules, and reports every problem at once as file:line:col with a hint.
+A region must be an Alibaba Cloud region (a region without Traffic Mirror
+gets a warning) unless --endpoint or TMSYNC_ENDPOINT names another endpoint,
+as plan and apply do with it: the emulator takes any region.
 
 Examples:
    tmsync validate -f examples/
    tmsync validate -f stack.yaml -f filters.yaml -f sessions.yaml
    tmsync validate -f specs/ --format json
+   tmsync validate -f testdata/ --endpoint local
 
 ` + exitCodesHelp,
 		Flags: []ucli.Flag{
 			specFlag(),
 			&ucli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
+			&ucli.StringFlag{Name: "endpoint", EnvVars: []string{"TMSYNC_ENDPOINT"},
+				Usage: "the `ENDPOINT` the spec is for, as with plan; any but the default (local, a URL) takes region IDs Alibaba Cloud does not have"},
 		},
 		Action: func(c *ucli.Context) error {
 			opts := validateOptions{
-				paths:  append(c.StringSlice("file"), c.Args().Slice()...),
-				format: c.String("format"),
+				paths:    append(c.StringSlice("file"), c.Args().Slice()...),
+				format:   c.String("format"),
+				endpoint: strings.TrimSpace(c.String("endpoint")),
 			}
 			if err := opts.check(); err != nil {
 				return err
@@ -70,18 +81,38 @@ func specFlag() ucli.Flag {
 
 // loadStacks loads the spec for commands other than validate: an invalid
 // spec becomes one error listing every diagnostic (errors.As finds the
-// spec.Diagnostics inside).
-func loadStacks(paths []string) ([]*spec.Stack, error) {
+// spec.Diagnostics inside). Region IDs are checked against Alibaba Cloud's
+// only for its own endpoint (endpoint ""); warnings go to stderr.
+func loadStacks(paths []string, endpoint string, stderr io.Writer) ([]*spec.Stack, error) {
 	if len(paths) == 0 {
 		return nil, withHint(errors.New("no spec given"), "pass spec files or directories with -f PATH")
 	}
-	stacks, err := spec.Load(paths)
+	stacks, err := spec.LoadWith(paths, loadOptions(endpoint))
 	var ds spec.Diagnostics
 	if errors.As(err, &ds) {
 		return nil, withHint(fmt.Errorf("invalid spec (%s):\n%w", problems(len(ds)), ds),
 			"run tmsync validate -f ... to see the problems alone")
 	}
+	printWarnings(stderr, stacks)
 	return stacks, err
+}
+
+// loadOptions are the spec checks for an endpoint: one other than Alibaba
+// Cloud's (the emulator, a private endpoint) may serve any region.
+func loadOptions(endpoint string) spec.LoadOptions {
+	return spec.LoadOptions{AnyRegion: endpoint != ""}
+}
+
+// printWarnings prints the stacks' warnings as validate prints diagnostics.
+func printWarnings(w io.Writer, stacks []*spec.Stack) {
+	for _, st := range stacks {
+		for _, d := range st.Warnings {
+			fmt.Fprintf(w, "%s: warning: %s\n", d.Pos, d.Message)
+			if d.Hint != "" {
+				fmt.Fprintf(w, "  hint: %s\n", d.Hint)
+			}
+		}
+	}
 }
 
 func problems(n int) string {
@@ -113,10 +144,11 @@ type validateResult struct {
 	Valid       bool             `json:"valid"`
 	Stacks      []stackSummary   `json:"stacks"`
 	Diagnostics []jsonDiagnostic `json:"diagnostics"`
+	Warnings    []jsonDiagnostic `json:"warnings,omitempty"`
 }
 
 func runValidate(opts validateOptions, stdout, stderr io.Writer) error {
-	stacks, err := spec.Load(opts.paths)
+	stacks, err := spec.LoadWith(opts.paths, loadOptions(opts.endpoint))
 	var ds spec.Diagnostics
 	if err != nil && !errors.As(err, &ds) {
 		return err
@@ -128,6 +160,10 @@ func runValidate(opts validateOptions, stdout, stderr io.Writer) error {
 			s.Rules += len(f.Ingress) + len(f.Egress)
 		}
 		res.Stacks = append(res.Stacks, s)
+		for _, d := range st.Warnings {
+			res.Warnings = append(res.Warnings, jsonDiagnostic{
+				File: d.Pos.File, Line: d.Pos.Line, Col: d.Pos.Col, Message: d.Message, Hint: d.Hint})
+		}
 	}
 	for _, d := range ds {
 		res.Diagnostics = append(res.Diagnostics, jsonDiagnostic{
@@ -141,6 +177,7 @@ func runValidate(opts validateOptions, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
+		printWarnings(stderr, stacks)
 		for _, d := range ds {
 			fmt.Fprintln(stderr, d.String())
 			if d.Hint != "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,7 +131,7 @@ func TestExportAdoptRoundTrip(t *testing.T) {
 	}
 
 	// The plan, as a value: only tags; unnamed objects stay unnamed.
-	stacks, err := loadStacks([]string{path})
+	stacks, err := loadStacks([]string{path}, "", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +310,7 @@ sessions:
   one: {filter: a, target: {type: NetworkInterface, id: eni-t1}, sources: [eni-s1], priority: 1}
   two: {filter: b, target: {type: SLB, id: lb-t2}, sources: [eni-s2, eni-s3], priority: 2}
 `)
-	stacks, err := loadStacks([]string{dir})
+	stacks, err := loadStacks([]string{dir}, "", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

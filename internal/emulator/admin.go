@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,8 +13,12 @@ import (
 // serveAdmin serves the test controls under /_emulator/. They take no
 // signature: they are for the test harness on loopback, not for clients.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	if err := s.adminRefusal(r); err != nil {
+		adminError(w, http.StatusForbidden, err)
+		return
+	}
 	path := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/_emulator/"), "/")
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	body, err := s.readBody(w, r)
 	if err != nil {
 		adminError(w, http.StatusBadRequest, err)
 		return
@@ -106,6 +110,53 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	default:
 		adminError(w, http.StatusNotFound, fmt.Errorf("unknown admin endpoint %s /_emulator/%s", r.Method, path))
 	}
+}
+
+// adminRefusal says why an admin request is refused, if it is. Any web
+// page the user opens can send requests to a loopback port; answering only
+// the emulator's own Host defeats a rebinding DNS name, and refusing a
+// foreign Origin (or a browser's cross-site mark) defeats a cross-origin
+// POST, which the browser sends even though it hides the answer.
+func (s *Server) adminRefusal(r *http.Request) error {
+	if !s.adminHosts[strings.ToLower(r.Host)] {
+		return fmt.Errorf("admin endpoints answer only requests to %s or localhost on its port, not Host %q", s.Endpoint(), r.Host)
+	}
+	for _, o := range r.Header.Values("Origin") {
+		if !strings.EqualFold(o, "http://"+r.Host) {
+			return fmt.Errorf("admin endpoints refuse cross-origin requests (Origin %q)", o)
+		}
+	}
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		return fmt.Errorf("admin endpoints refuse cross-origin requests (Sec-Fetch-Site %q)", site)
+	}
+	return nil
+}
+
+// adminHosts returns the Host values (lower case) of requests to the
+// admin endpoints: the address listened on, as given and as bound, and
+// the loopback names with the bound port.
+func adminHosts(listen, bound string) map[string]bool {
+	hosts := map[string]bool{}
+	boundHost, port, err := net.SplitHostPort(bound)
+	if err != nil {
+		return hosts
+	}
+	add := func(host string) {
+		hosts[strings.ToLower(net.JoinHostPort(host, port))] = true
+		if port == "80" {
+			hosts[strings.ToLower(host)] = true
+		}
+	}
+	add(boundHost)
+	if h, p, err := net.SplitHostPort(listen); err == nil && h != "" && p == port {
+		add(h)
+	}
+	for _, h := range []string{"localhost", "127.0.0.1", "::1"} {
+		add(h)
+	}
+	return hosts
 }
 
 // decodeFaults takes a JSON array of faults or a fault spec string.

@@ -82,6 +82,9 @@ func verifyACS3(keys map[string]string, r *http.Request, body []byte, query map[
 	if nonce == "" {
 		return authResult{}, newErr(400, "IncompleteSignature", "The x-acs-signature-nonce header is mandatory.")
 	}
+	if err := checkNonce(nonce); err != nil {
+		return authResult{}, err
+	}
 	bodyHash := hexSHA256(body)
 	if h := r.Header.Get("x-acs-content-sha256"); h != "" && h != bodyHash {
 		return authResult{}, newErr(400, "SignatureDoesNotMatch", "Specified signature is not matched with our calculation: x-acs-content-sha256 is not the SHA-256 of the body.")
@@ -144,6 +147,9 @@ func verifyV1(keys map[string]string, r *http.Request, merged map[string]string,
 	nonce := merged["SignatureNonce"]
 	if nonce == "" {
 		return authResult{}, newErr(400, "IncompleteSignature", "The SignatureNonce parameter is mandatory.")
+	}
+	if err := checkNonce(nonce); err != nil {
+		return authResult{}, err
 	}
 	keysSorted := make([]string, 0, len(merged))
 	for k := range merged {

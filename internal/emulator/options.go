@@ -9,6 +9,9 @@ import (
 type Options struct {
 	// Listen is the TCP address to bind; default "127.0.0.1:0".
 	Listen string
+	// ReadTimeout is how long a client may take to send a request's
+	// headers, and again its body; default DefaultReadTimeout.
+	ReadTimeout time.Duration
 	// AccessKeys maps AccessKeyId to AccessKeySecret. Empty disables
 	// signature checks, as SkipAuth does. All keys belong to one account.
 	AccessKeys map[string]string
@@ -74,6 +77,7 @@ const (
 	DefaultSessionsPerRegion = 1000
 	DefaultSourcesPerSession = 10
 	DefaultTokenTTL          = 24 * time.Hour
+	DefaultReadTimeout       = 10 * time.Second
 )
 
 // limits is Quotas with the defaults applied.

@@ -45,7 +45,9 @@ type Server struct {
 	holds    map[int]*hold
 	nextHold int
 	inflight map[string]bool // region/object IDs and token keys being written
-	nonces   map[string]time.Time
+
+	nonces     *nonceSet
+	adminHosts map[string]bool // the Host values the admin endpoints answer
 }
 
 type hold struct {
@@ -79,7 +81,10 @@ func NewServer(opts Options) (*Server, error) {
 		inv:      opts.Inventory.clone(),
 		holds:    map[int]*hold{},
 		inflight: map[string]bool{},
-		nonces:   map[string]time.Time{},
+		nonces:   newNonceSet(),
+	}
+	if s.opts.ReadTimeout <= 0 {
+		s.opts.ReadTimeout = DefaultReadTimeout
 	}
 	s.setFaults(opts.Faults)
 	if opts.StateFile != "" {
@@ -97,7 +102,11 @@ func NewServer(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("emulator listen: %w", err)
 	}
 	s.ln = ln
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.adminHosts = adminHosts(opts.Listen, ln.Addr().String())
+	// No ReadTimeout on the server: it would also end held and hanging
+	// requests, which wait on the connection's context. Bodies get their
+	// own deadline in readBody.
+	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: s.opts.ReadTimeout, MaxHeaderBytes: maxHeaderBytes}
 	go s.hs.Serve(ln)
 	return s, nil
 }
@@ -115,6 +124,13 @@ func (s *Server) URL() string { return "http://" + s.Endpoint() }
 
 // Endpoint is the host:port for an SDK's Endpoint setting.
 func (s *Server) Endpoint() string { return s.ln.Addr().String() }
+
+// Loopback reports whether the server listens on a loopback address only.
+// Otherwise other machines can reach it, the admin endpoints included.
+func (s *Server) Loopback() bool {
+	a, ok := s.ln.Addr().(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
+}
 
 // Close stops the server; held and hanging requests end without an answer.
 func (s *Server) Close() error {
@@ -339,20 +355,8 @@ func isCreate(action string) bool {
 
 // useNonce records a signature nonce and reports whether it was new.
 func (s *Server) useNonce(ak, nonce string, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, exp := range s.nonces {
-		if now.After(exp) {
-			delete(s.nonces, k)
-		}
-	}
-	key := ak + "\x00" + nonce
-	if _, ok := s.nonces[key]; ok {
-		return false
-	}
 	// A nonce only needs remembering while its timestamp is acceptable.
-	s.nonces[key] = now.Add(2 * maxSkew)
-	return true
+	return s.nonces.use(ak+"\x00"+nonce, now, now.Add(2*maxSkew))
 }
 
 // claim marks keys as in flight; it fails if any already is.
@@ -424,7 +428,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		fail("", newErr(404, "InvalidApi.NotFound", "Specified api is not found, please check your url and method: %s.", r.Method))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 4<<20))
+	body, err := s.readBody(w, r)
 	if err != nil {
 		fail("", newErr(400, "InvalidParameter", "The body could not be read: %v", err))
 		return
@@ -559,6 +563,36 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeBody(w, now, out.status, reqID, out.body)
+}
+
+// Limits on what a client may send.
+const (
+	maxBodyBytes   = 4 << 20
+	maxHeaderBytes = 1 << 20
+)
+
+// readBody reads a request's body within the read timeout and the size
+// limit, so a client sending a body slowly, or without end, cannot keep a
+// connection; a body over the limit is refused, never cut and served. The
+// deadline is lifted after a full read: held and hanging requests wait on
+// the connection's context, which a passed deadline would end. After a
+// failed read the connection is closed once answered, and the deadline
+// stays, so the server does not wait for the rest of the body either.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(s.opts.ReadTimeout))
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		w.Header().Set("Connection", "close")
+		_ = rc.SetReadDeadline(time.Now())
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, fmt.Errorf("the body is larger than %d bytes", tooLarge.Limit)
+		}
+		return nil, err
+	}
+	_ = rc.SetReadDeadline(time.Time{})
+	return b, nil
 }
 
 // abort ends a request without any answer. Returning from a handler that

@@ -26,6 +26,19 @@ func writeTree(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
+// diagText renders the Diagnostics of a Load with dir shown as $DIR; ""
+// when Load succeeded.
+func diagText(t *testing.T, err error, dir string) string {
+	t.Helper()
+	var ds Diagnostics
+	if errors.As(err, &ds) {
+		return strings.ReplaceAll(ds.Error(), dir, "$DIR")
+	} else if err != nil {
+		t.Fatalf("Load: %v is not Diagnostics", err)
+	}
+	return ""
+}
+
 // TestLoadInputs covers how paths become files and the limits on hostile
 // input. Limits are shrunk so each case stays small; the tests check the
 // error, not the time.
@@ -171,12 +184,7 @@ func TestLoadInputs(t *testing.T) {
 			}
 			stacks, err := Load(paths)
 			var got want
-			var ds Diagnostics
-			if errors.As(err, &ds) {
-				got.diags = strings.ReplaceAll(ds.Error(), dir, "$DIR")
-			} else if err != nil {
-				t.Fatalf("Load: %v is not Diagnostics", err)
-			}
+			got.diags = diagText(t, err, dir)
 			for _, st := range stacks {
 				for _, f := range st.Files {
 					rel, _ := filepath.Rel(dir, f)

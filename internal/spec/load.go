@@ -24,8 +24,22 @@ const MaxUserTags = 17
 // way without a stack, filters or sessions key is not a spec and is skipped.
 //
 // On any problem Load returns no stacks and a Diagnostics error holding
-// every problem found.
+// every problem found. A stack's region must be an Alibaba Cloud region;
+// use LoadWith to load a spec for another endpoint.
 func Load(paths []string) ([]*Stack, error) {
+	return LoadWith(paths, LoadOptions{})
+}
+
+// LoadOptions change what LoadWith checks.
+type LoadOptions struct {
+	// AnyRegion accepts any well-formed region ID: the spec is for an
+	// endpoint other than Alibaba Cloud's (the emulator, a private or new
+	// endpoint), which may serve regions Alibaba Cloud does not have.
+	AnyRegion bool
+}
+
+// LoadWith is Load with options.
+func LoadWith(paths []string, o LoadOptions) ([]*Stack, error) {
 	var d diags
 	files := collect(paths, &d)
 	var specs []*file
@@ -55,6 +69,9 @@ func Load(paths []string) ([]*Stack, error) {
 		checkSchema(f, sch, &d)
 	}
 	stacks := buildStacks(specs, &d)
+	if !o.AnyRegion {
+		checkRegionIDs(stacks, &d)
+	}
 	checkRegions(stacks, &d)
 	if len(d.list) > 0 {
 		return nil, d.list.sorted()

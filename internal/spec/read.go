@@ -169,7 +169,9 @@ func collect(paths []string, d *diags) []*file {
 				}
 				return nil
 			}
-			if !isYAML(e.Name()) || !e.Type().IsRegular() && e.Type()&fs.ModeSymlink == 0 {
+			// Any YAML-named entry is a candidate, also one that is not a
+			// regular file: read refuses it by name rather than skip it.
+			if !isYAML(e.Name()) {
 				return nil
 			}
 			found++
@@ -203,6 +205,21 @@ func isYAML(name string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
+// modeName names the type of a file that is not regular.
+func modeName(m fs.FileMode) string {
+	switch t := m.Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case t&fs.ModeSocket != 0:
+		return "a socket"
+	case t&fs.ModeDevice != 0:
+		return "a device"
+	case t&fs.ModeDir != 0:
+		return "a directory"
+	}
+	return "of type " + m.Type().String()
+}
+
 func unwrapPathErr(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -218,6 +235,13 @@ var yamlErrLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // is skipped; every problem is reported to d.
 func (f *file) read(d *diags) (ok bool) {
 	whole := Pos{File: f.path}
+	// Opening a named pipe waits for a writer, and a device may never end:
+	// only regular files (also through a symlink) are opened.
+	if st, err := os.Stat(f.path); err == nil && !st.Mode().IsRegular() {
+		d.add(whole, "-f reads regular files and directories; write the spec to a file first",
+			"not a regular file (%s)", modeName(st.Mode()))
+		return false
+	}
 	fh, err := os.Open(f.path)
 	if err != nil {
 		d.add(whole, "check the path given to -f", "cannot read: %v", unwrapPathErr(err))

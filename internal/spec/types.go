@@ -39,6 +39,9 @@ type Stack struct {
 	PreviousStacks []string   `json:"previous_stacks,omitempty"`
 	Files          []string   `json:"files"`
 	Pos            Pos        `json:"-"`
+	// Warnings are problems that do not stop a run, such as a region where
+	// Traffic Mirror is not offered.
+	Warnings Diagnostics `json:"-"`
 }
 
 // Service is the stack's service block.

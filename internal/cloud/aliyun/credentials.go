@@ -33,6 +33,19 @@ func (e *CredentialsError) Unwrap() error { return e.Err }
 
 // Hint tells the user how to provide credentials.
 func (e *CredentialsError) Hint() string {
+	var fes fileErrors
+	if errors.As(e.Err, &fes) {
+		var where []string
+		for _, err := range fes {
+			if fe, ok := err.(*CredentialFileError); ok && fe.Line > 0 {
+				where = append(where, fmt.Sprintf("line %d of %s", fe.Line, fe.Path))
+			} else if ok {
+				where = append(where, fe.Path)
+			}
+		}
+		return fmt.Sprintf("fix %s, or move the file away; the content of credential files is never shown, since they hold secrets",
+			strings.Join(where, " and "))
+	}
 	if e.Profile != "" {
 		return fmt.Sprintf("create the profile with `aliyun configure --profile %s` (or in "+
 			"~/.alibabacloud/credentials), pick another with --profile, or drop --profile and "+
@@ -70,7 +83,7 @@ func resolveCredential(explicit credentials.Credential, profile string) (credent
 		cred = credentials.FromCredentialsProvider("profile", &profileProvider{name: profile})
 	default:
 		if cred, err = credentials.NewCredential(nil); err != nil {
-			return nil, &CredentialsError{Err: fmt.Errorf("%w: %s", ErrNoCredentials, redact(err))}
+			return nil, credentialsFailure("", err)
 		}
 	}
 	m, err := cred.GetCredential()
@@ -78,10 +91,40 @@ func resolveCredential(explicit credentials.Credential, profile string) (credent
 		err = errors.New("the credential source returned no access key")
 	}
 	if err != nil {
-		return nil, &CredentialsError{Profile: profile, Err: fmt.Errorf("%w: %s", ErrNoCredentials, redact(err))}
+		return nil, credentialsFailure(profile, err)
 	}
 	return &lockedCredential{c: cred}, nil
 }
+
+// credentialsFailure reports that credentials-go found no credentials. A
+// credential file that does not parse is the likely cause, and its parser's
+// error quotes it: such files are reported by name and line instead, and
+// credentials-go's text is left out. Otherwise its text is kept, without
+// secrets.
+func credentialsFailure(profile string, err error) *CredentialsError {
+	if fes := checkCredentialFiles(); len(fes) > 0 {
+		var errs []error
+		for _, fe := range fes {
+			errs = append(errs, fe)
+		}
+		return &CredentialsError{Profile: profile, Err: fmt.Errorf("%w: %w", ErrNoCredentials, fileErrors(errs))}
+	}
+	return &CredentialsError{Profile: profile, Err: fmt.Errorf("%w: %s", ErrNoCredentials, redact(err))}
+}
+
+// fileErrors joins the errors of credential files on one line, each still
+// found by errors.As.
+type fileErrors []error
+
+func (es fileErrors) Error() string {
+	msgs := make([]string, len(es))
+	for i, e := range es {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func (es fileErrors) Unwrap() []error { return es }
 
 // leaky matches the parts of credentials-go errors that quote a config
 // file: a malformed ~/.aliyun/config.json is quoted whole, secrets and all,
@@ -90,9 +133,12 @@ func resolveCredential(explicit credentials.Credential, profile string) (credent
 var leaky = regexp.MustCompile(`(?s)(unmarshal aliyun cli config from '[^']*' failed|delimiter not found|unclosed section)\b.*`)
 
 // redact returns the text of a credentials error without quoted file
-// contents, so that no secret reaches an error message or a log.
+// contents and without any secret tmsync knows of (the environment's, the
+// OIDC token, the credential files' values), so that no secret reaches an
+// error message or a log whatever credentials-go or an STS answer put in it.
 func redact(err error) string {
-	return leaky.ReplaceAllString(err.Error(), "$1 (contents not shown)")
+	msg := leaky.ReplaceAllString(err.Error(), "$1 (contents not shown)")
+	return withoutSecrets(msg, secretValues())
 }
 
 // A profileProvider reads a named profile from the aliyun CLI's config

@@ -98,7 +98,7 @@ func TestResolveCredential(t *testing.T) {
 			reason:  "credentials-go quotes a malformed CLI config whole; the secret in it must not reach the error",
 			files:   map[string]string{".aliyun/config.json": `{"profiles":[{"name":"dev","access_key_secret":"` + fakeSecret + `"` /* truncated */},
 			profile: "dev",
-			want:    want{NoCreds: true, Profile: "dev", HintHas: []string{"aliyun configure"}, NeverShown: fakeSecret},
+			want:    want{NoCreds: true, Profile: "dev", HintHas: []string{"fix line 1 of"}, NeverShown: fakeSecret},
 		},
 	}
 	for name, tc := range cases {

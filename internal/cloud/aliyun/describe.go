@@ -31,7 +31,7 @@ func DescribeCredentials(profile string) (CredentialsInfo, error) {
 	}
 	m, err := cred.GetCredential()
 	if err != nil {
-		return CredentialsInfo{}, &CredentialsError{Profile: profile, Err: fmt.Errorf("%w: %s", ErrNoCredentials, redact(err))}
+		return CredentialsInfo{}, credentialsFailure(profile, err)
 	}
 	info := CredentialsInfo{
 		Provider:    deref(m.ProviderName),

@@ -62,28 +62,28 @@ func (o *Options) defaults() {
 
 // A Failure is a step that failed, with the API's code and request ID.
 type Failure struct {
-	Step      string `json:"step"`
-	Address   string `json:"address"`
-	Code      string `json:"code,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
-	Message   string `json:"message"`
+	Step      plan.StepID `json:"step"`
+	Address   plan.Addr   `json:"address"`
+	Code      string      `json:"code,omitempty"`
+	RequestID string      `json:"request_id,omitempty"`
+	Message   string      `json:"message"`
 }
 
 // A Skip is a step not run, and why.
 type Skip struct {
-	Step    string `json:"step"`
-	Address string `json:"address"`
-	Because string `json:"because"`
+	Step    plan.StepID `json:"step"`
+	Address plan.Addr   `json:"address"`
+	Because string      `json:"because"`
 }
 
 // A Result says what a run did; it is complete even when the run failed.
 type Result struct {
-	Applied      []string          `json:"applied"`
-	Failed       []Failure         `json:"failed"`
-	Skipped      []Skip            `json:"skipped"`
-	Checked      []string          `json:"checked,omitempty"`
-	NotCheckable []Skip            `json:"not_checkable,omitempty"`
-	IDs          map[string]string `json:"ids"` // step ID -> object ID
+	Applied      []plan.StepID          `json:"applied"`
+	Failed       []Failure              `json:"failed"`
+	Skipped      []Skip                 `json:"skipped"`
+	Checked      []plan.StepID          `json:"checked,omitempty"`
+	NotCheckable []Skip                 `json:"not_checkable,omitempty"`
+	IDs          map[plan.StepID]string `json:"ids"` // step -> object ID
 }
 
 // OK reports whether every step succeeded (or, in a dry run, was checked or
@@ -105,8 +105,8 @@ type runner struct {
 	poll   *poller
 	mu     sync.Mutex
 	res    *Result
-	states map[string]*stepState
-	early  map[string]bool // steps sent ahead of their turn
+	states map[plan.StepID]*stepState
+	early  map[plan.StepID]bool // steps sent ahead of their turn
 	rngMu  sync.Mutex
 	rng    *rand.Rand
 }
@@ -118,8 +118,8 @@ func Run(ctx context.Context, p *plan.Plan, c cloud.Client, opts Options, obs Ob
 	if obs == nil {
 		obs = func(Event) {}
 	}
-	r := &runner{c: c, opts: opts, clock: opts.Clock, res: &Result{Applied: []string{}, Failed: []Failure{}, Skipped: []Skip{}, IDs: map[string]string{}},
-		states: map[string]*stepState{}, early: map[string]bool{}, rng: rand.New(rand.NewSource(opts.Seed + 1))}
+	r := &runner{c: c, opts: opts, clock: opts.Clock, res: &Result{Applied: []plan.StepID{}, Failed: []Failure{}, Skipped: []Skip{}, IDs: map[plan.StepID]string{}},
+		states: map[plan.StepID]*stepState{}, early: map[plan.StepID]bool{}, rng: rand.New(rand.NewSource(opts.Seed + 1))}
 	var obsMu sync.Mutex
 	r.obs = func(e Event) {
 		obsMu.Lock()
@@ -158,7 +158,7 @@ func Run(ctx context.Context, p *plan.Plan, c cloud.Client, opts Options, obs Ob
 				// A dry run changes nothing, so what a step depends on
 				// failing its check does not stop the step's own check.
 				if !ds.ok && !opts.DryRun {
-					r.skip(st, "depends on "+d+", which "+ds.reason)
+					r.skip(st, "depends on "+d.String()+", which "+ds.reason)
 					return
 				}
 			}
@@ -176,25 +176,25 @@ func Run(ctx context.Context, p *plan.Plan, c cloud.Client, opts Options, obs Ob
 		}()
 	}
 	wg.Wait()
-	sort.Strings(r.res.Applied)
-	sort.Slice(r.res.Failed, func(i, j int) bool { return r.res.Failed[i].Step < r.res.Failed[j].Step })
-	sort.Slice(r.res.Skipped, func(i, j int) bool { return r.res.Skipped[i].Step < r.res.Skipped[j].Step })
-	sort.Strings(r.res.Checked)
-	sort.Slice(r.res.NotCheckable, func(i, j int) bool { return r.res.NotCheckable[i].Step < r.res.NotCheckable[j].Step })
+	plan.SortStepIDs(r.res.Applied)
+	sort.Slice(r.res.Failed, func(i, j int) bool { return r.res.Failed[i].Step.Less(r.res.Failed[j].Step) })
+	sort.Slice(r.res.Skipped, func(i, j int) bool { return r.res.Skipped[i].Step.Less(r.res.Skipped[j].Step) })
+	plan.SortStepIDs(r.res.Checked)
+	sort.Slice(r.res.NotCheckable, func(i, j int) bool { return r.res.NotCheckable[i].Step.Less(r.res.NotCheckable[j].Step) })
 	return r.res
 }
 
 func (r *runner) skip(st *stepState, because string) {
 	st.ok, st.reason = false, "was skipped"
 	r.mu.Lock()
-	r.res.Skipped = append(r.res.Skipped, Skip{Step: st.step.ID, Address: st.step.Address, Because: because})
+	r.res.Skipped = append(r.res.Skipped, Skip{Step: st.step.ID, Address: st.step.Addr(), Because: because})
 	r.mu.Unlock()
-	r.obs(Event{Type: StepSkipped, Step: st.step.ID, Address: st.step.Address, Op: st.step.Op, Message: because})
+	r.obs(Event{Type: StepSkipped, Step: st.step.ID, Address: st.step.Addr(), Op: st.step.Kind(), Message: because})
 }
 
 func (r *runner) fail(st *stepState, err error, elapsed time.Duration) {
 	st.ok, st.reason = false, "failed"
-	f := Failure{Step: st.step.ID, Address: st.step.Address, Message: err.Error()}
+	f := Failure{Step: st.step.ID, Address: st.step.Addr(), Message: err.Error()}
 	var ae *cloud.APIError
 	if errors.As(err, &ae) {
 		f.Code, f.RequestID = ae.Code, ae.RequestID
@@ -202,7 +202,7 @@ func (r *runner) fail(st *stepState, err error, elapsed time.Duration) {
 	r.mu.Lock()
 	r.res.Failed = append(r.res.Failed, f)
 	r.mu.Unlock()
-	r.obs(Event{Type: StepFailed, Step: st.step.ID, Address: st.step.Address, Op: st.step.Op, Elapsed: elapsed,
+	r.obs(Event{Type: StepFailed, Step: st.step.ID, Address: st.step.Addr(), Op: st.step.Kind(), Elapsed: elapsed,
 		Code: f.Code, RequestID: f.RequestID, Message: f.Message})
 }
 
@@ -231,12 +231,13 @@ func (r *runner) backoff(attempt int) time.Duration {
 	return d/2 + j
 }
 
-// kindOf returns which List family shows the object a step writes.
-func kindOf(st *plan.Step) string {
-	if st.Kind == plan.TypeSession {
-		return "session"
+// listKind returns which List shows the object a step writes: sessions
+// for session steps, else filters (a rule is read through its filter).
+func listKind(st *plan.Step) plan.Kind {
+	if st.Unit.Kind == plan.KindSession {
+		return plan.KindSession
 	}
-	return "filter"
+	return plan.KindFilter
 }
 
 // A slot is one of the --parallelism slots. A step holds it while it sends
@@ -274,10 +275,10 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 	start := r.clock.Now()
 	sctx, cancel := withTimeout(ctx, r.clock, r.opts.Timeout)
 	defer cancel()
-	r.obs(Event{Type: StepStarted, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: s.Target.ID})
+	r.obs(Event{Type: StepStarted, Step: s.ID, Address: s.Addr(), Op: s.Kind(), ObjectID: s.Op.Object().ID})
 
 	if r.ranEarly(s.ID) {
-		r.finish(st, s.Target.ID, start)
+		r.finish(st, s.Op.Object().ID, start)
 		return
 	}
 	tok := s.ClientToken
@@ -289,13 +290,13 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 			return
 		}
 		id, err := r.callWithRetry(sctx, s, tok, false)
-		if cloud.IsKind(err, cloud.KindQuota) && s.Op == plan.OpAddSources && !fellBack {
+		if cloud.IsKind(err, cloud.KindQuota) && s.Kind() == plan.OpAddSources && !fellBack {
 			// The API's source limit is lower than planned: remove the
 			// gone sources first, then add again (C7), and report the gap.
 			fellBack = true
 			if rm := r.laterRemove(s); rm != nil {
-				r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Notice: SourceGap,
-					Message: "source limit reached: removing " + strings.Join(rm.Params.Sources, ", ") + " first; their traffic and the new sources' is not mirrored in between"})
+				r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Notice: SourceGap,
+					Message: "source limit reached: removing " + strings.Join(rm.Op.(*plan.RemoveSources).Sources, ", ") + " first; their traffic and the new sources' is not mirrored in between"})
 				if err := r.runEarly(sctx, rm); err != nil {
 					r.fail(st, err, r.since(start))
 					return
@@ -309,7 +310,7 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 			// is not this request's any more. Walk to the next one.
 			generations++
 			tok = plan.NextToken(tok)
-			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: generations, Notice: TokenMismatch, Code: apiCode(err),
+			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Attempt: generations, Notice: TokenMismatch, Code: apiCode(err),
 				Message: "the token was used by an earlier request with other values; sending with the next token"})
 			continue
 		}
@@ -325,8 +326,18 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 			// every machine walks the same generations.
 			generations++
 			tok = plan.NextToken(tok)
-			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: generations, Notice: StaleToken,
-				Message: fmt.Sprintf("%s %s never showed in List: it was deleted since the token was first used; creating again with the next token", kindOf(s), id)})
+			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Attempt: generations, Notice: StaleToken,
+				Message: fmt.Sprintf("%s %s never showed in List: it was deleted since the token was first used; creating again with the next token", listKind(s), id)})
+			continue
+		}
+		if errors.Is(err, errReplayed) && generations < maxGenerations {
+			// The API replayed an earlier write with this token (the
+			// object's chain did not move on since): send the write
+			// once more with the next token (C5).
+			generations++
+			tok = plan.NextToken(tok)
+			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Attempt: generations, Notice: Replayed,
+				Message: fmt.Sprintf("%s %s settled without what was written: the API replayed an earlier write with the same token; sending again with the next token", listKind(s), id)})
 			continue
 		}
 		if err != nil {
@@ -349,15 +360,15 @@ func (r *runner) finish(st *stepState, id string, start time.Time) {
 	r.res.Applied = append(r.res.Applied, s.ID)
 	r.mu.Unlock()
 	st.ok = true
-	r.obs(Event{Type: StepFinished, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: id, Elapsed: r.since(start)})
+	r.obs(Event{Type: StepFinished, Step: s.ID, Address: s.Addr(), Op: s.Kind(), ObjectID: id, Elapsed: r.since(start)})
 }
 
 // laterRemove returns a remove-sources step of s's unit that comes after s.
 func (r *runner) laterRemove(s *plan.Step) *plan.Step {
 	var best *plan.Step
 	for _, o := range r.states {
-		if o.step.Unit == s.Unit && o.step.Op == plan.OpRemoveSources && !r.ranEarly(o.step.ID) &&
-			(best == nil || o.step.ID < best.ID) {
+		if o.step.Unit == s.Unit && o.step.Kind() == plan.OpRemoveSources && !r.ranEarly(o.step.ID) &&
+			(best == nil || o.step.ID.Less(best.ID)) {
 			best = o.step
 		}
 	}
@@ -379,7 +390,7 @@ func (r *runner) runEarly(ctx context.Context, s *plan.Step) error {
 	return nil
 }
 
-func (r *runner) ranEarly(id string) bool {
+func (r *runner) ranEarly(id plan.StepID) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.early[id]
@@ -389,9 +400,9 @@ func (r *runner) timeoutError(ctx context.Context, s *plan.Step, err error, stat
 	if ctx.Err() == nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, ctx.Err()) {
 		return err
 	}
-	what := s.Address
-	if s.Target.ID != "" {
-		what += " (" + s.Target.ID + ")"
+	what := s.Addr().String()
+	if id := s.Op.Object().ID; id != "" {
+		what += " (" + id + ")"
 	}
 	if status == "" {
 		status = "unknown"
@@ -412,8 +423,8 @@ func (r *runner) callWithRetry(ctx context.Context, s *plan.Step, tok string, dr
 		}
 		kind := cloud.KindOf(err)
 		switch {
-		case kind == cloud.KindNotFound && isDelete(s):
-			return s.Target.ID, nil // gone already
+		case kind == cloud.KindNotFound && s.Kind().Deletes():
+			return s.Op.Object().ID, nil // gone already
 		case kind == cloud.KindAlreadyOpen:
 			return "", nil
 		case kind == cloud.KindDryRunPassed && dry:
@@ -425,7 +436,7 @@ func (r *runner) callWithRetry(ctx context.Context, s *plan.Step, tok string, dr
 		if ctx.Err() != nil {
 			return "", ctx.Err()
 		}
-		r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Address, Op: s.Op, Attempt: attempt + 1,
+		r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Attempt: attempt + 1,
 			Notice: retryNotice(err), Code: apiCode(err), Message: err.Error()})
 		if err := sleep(ctx, r.clock, r.backoff(attempt)); err != nil {
 			return "", err
@@ -459,11 +470,11 @@ func apiCode(err error) string {
 	return ""
 }
 
-func isDelete(s *plan.Step) bool {
-	return s.Op == plan.OpDeleteFilter || s.Op == plan.OpDeleteSession || s.Op == plan.OpDeleteRules
-}
-
 var errGone = errors.New("created object never shows in List")
+
+// errReplayed says a write settled without its values: the API answered it
+// by replaying an earlier write that had the same token.
+var errReplayed = errors.New("the write did not take effect")
 
 // maxGenerations bounds the token generations a create walks through.
 const maxGenerations = 5
@@ -471,24 +482,21 @@ const maxGenerations = 5
 // settle waits until the object the step wrote is Created again (or gone,
 // for deletes).
 func (r *runner) settle(ctx context.Context, s *plan.Step, id string) (string, error) {
+	if !s.Kind().Settles() {
+		return "", nil
+	}
 	if id == "" {
 		var err error
-		if id, err = r.resolve(s.Target); err != nil {
+		if id, err = r.resolve(s.Op.Object()); err != nil {
 			return "", err
 		}
 	}
 	var cond condition
 	created := func(status string) bool { return status == cloud.StatusCreated }
-	switch {
-	case s.Kind == plan.TypeService, s.Op == plan.OpTag, s.Op == plan.OpUntag, s.Op == plan.OpMoveGroup:
-		return "", nil
-	case s.Op == plan.OpUpdateRule && s.Parent != nil:
+	switch op := s.Op.(type) {
+	case *plan.UpdateRule:
 		// A rule is read through its filter.
-		ruleID := id
-		var err error
-		if id, err = r.resolve(*s.Parent); err != nil {
-			return "", err
-		}
+		ruleID := op.RuleID
 		cond = func(f *cloud.Filter, _ *cloud.Session) sighting {
 			if f == nil {
 				return sighting{absent: true, status: "not visible"}
@@ -502,7 +510,7 @@ func (r *runner) settle(ctx context.Context, s *plan.Step, id string) (string, e
 			}
 			return sighting{status: "rule not visible"}
 		}
-	case s.Kind == plan.TypeFilter && s.Op == plan.OpDeleteFilter, s.Kind == plan.TypeSession && s.Op == plan.OpDeleteSession:
+	case *plan.DeleteFilter, *plan.DeleteSession:
 		cond = func(f *cloud.Filter, ss *cloud.Session) sighting {
 			if f != nil {
 				return sighting{status: f.Status}
@@ -514,8 +522,10 @@ func (r *runner) settle(ctx context.Context, s *plan.Step, id string) (string, e
 		}
 	default:
 		ruleIDs := map[string]bool{}
-		for _, x := range s.Params.RuleIDs {
-			ruleIDs[x] = true
+		if del, ok := op.(*plan.DeleteRules); ok {
+			for _, x := range del.RuleIDs {
+				ruleIDs[x] = true
+			}
 		}
 		cond = func(f *cloud.Filter, ss *cloud.Session) sighting {
 			if ss != nil {
@@ -537,23 +547,41 @@ func (r *runner) settle(ctx context.Context, s *plan.Step, id string) (string, e
 			return sighting{done: created(f.Status), status: f.Status}
 		}
 	}
-	r.obs(Event{Type: StepWaiting, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: id,
-		Message: fmt.Sprintf("waiting for %s %s to settle", kindOf(s), id)})
-	isCreate := s.Op == plan.OpCreateFilter && s.Kind == plan.TypeFilter || s.Op == plan.OpCreateSession && s.Kind == plan.TypeSession
+	var filterID string
+	if up, ok := s.Op.(*plan.UpdateSession); ok && up.Filter != nil {
+		var err error
+		if filterID, err = r.resolve(*up.Filter); err != nil {
+			return "", err
+		}
+	}
+	base := cond
+	cond = func(f *cloud.Filter, ss *cloud.Session) sighting {
+		sg := base(f, ss)
+		if sg.done && !sg.absent && !written(s.Op, f, ss, filterID) {
+			sg.stale, sg.status = true, sg.status+", without what was written"
+		}
+		return sg
+	}
+	r.obs(Event{Type: StepWaiting, Step: s.ID, Address: s.Addr(), Op: s.Kind(), ObjectID: id,
+		Message: fmt.Sprintf("waiting for %s %s to settle", listKind(s), id)})
+	isCreate := s.Kind().Creates()
 	wctx := ctx
 	if isCreate {
 		var cancel context.CancelFunc
 		wctx, cancel = withTimeout(ctx, r.clock, r.opts.GoneAfter)
 		defer cancel()
 	}
-	last, err := r.poll.wait(wctx, kindOf(s), id, cond)
+	last, err := r.poll.wait(wctx, listKind(s), id, cond)
 	if err != nil && isCreate && ctx.Err() == nil {
 		if last.absent {
 			return last.status, errGone
 		}
 		// List shows the object: it is slow, not gone. Wait on until
 		// the step's own timeout.
-		last, err = r.poll.wait(ctx, kindOf(s), id, cond)
+		last, err = r.poll.wait(ctx, listKind(s), id, cond)
+	}
+	if err == nil && last.stale {
+		return last.status, errReplayed
 	}
 	return last.status, err
 }

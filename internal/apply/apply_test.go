@@ -17,7 +17,7 @@ func opts() Options { return Options{Seed: 1} }
 
 // retry is what a StepRetrying event says.
 type retry struct {
-	Step    string
+	Step    plan.StepID
 	Attempt int
 	Notice  Notice
 	Code    string
@@ -132,8 +132,8 @@ func TestDeleteOfMissingIsDone(t *testing.T) {
 			c := newFakeCloud(clk)
 			tc.seed(c)
 			res, _ := run(t, clk, planOf(tc.step), c, opts())
-			if diff := cmp.Diff(&Result{Applied: []string{tc.step.ID}, Failed: []Failure{}, Skipped: []Skip{},
-				IDs: map[string]string{tc.step.ID: tc.id}}, res); diff != "" {
+			if diff := cmp.Diff(&Result{Applied: []plan.StepID{tc.step.ID}, Failed: []Failure{}, Skipped: []Skip{},
+				IDs: map[plan.StepID]string{tc.step.ID: tc.id}}, res); diff != "" {
 				t.Errorf("%s\nresult (-want +got):\n%s", tc.reason, diff)
 			}
 			if len(c.filters)+len(c.sessions) != 0 {
@@ -157,14 +157,14 @@ func TestTimeoutNamesTheObjectAndItsStatus(t *testing.T) {
 			reason: "An update whose object never settles fails at the step timeout, naming the object and its last status.",
 			step:   renameFilter("web", "tmf-1", "web2"),
 			status: cloud.StatusModifying,
-			want: Failure{Step: "filter.web/update/1", Address: "filter.web",
+			want: Failure{Step: stepID(plan.FilterAddr("web"), plan.OpUpdateFilter), Address: plan.FilterAddr("web"),
 				Message: "timed out after 5m0s waiting for filter.web (tmf-1), last status Modifying: context deadline exceeded"},
 		},
 		"CreateStaysCreating": {
 			reason: "A create that List shows, but never Created, waits for the step timeout, not the gone-after deadline.",
 			step:   createFilter("web"),
 			status: cloud.StatusCreating,
-			want: Failure{Step: "filter.web/create/1", Address: "filter.web",
+			want: Failure{Step: stepID(plan.FilterAddr("web"), plan.OpCreateFilter), Address: plan.FilterAddr("web"),
 				Message: "timed out after 5m0s waiting for filter.web, last status Creating: context deadline exceeded"},
 		},
 		"ThrottledThroughout": {
@@ -174,7 +174,7 @@ func TestTimeoutNamesTheObjectAndItsStatus(t *testing.T) {
 			fail: func(c call) error {
 				return throttled
 			},
-			want: Failure{Step: "filter.web/update/1", Address: "filter.web",
+			want: Failure{Step: stepID(plan.FilterAddr("web"), plan.OpUpdateFilter), Address: plan.FilterAddr("web"),
 				Message: "timed out after 5m0s waiting for filter.web (tmf-1), last status unknown: context deadline exceeded"},
 		},
 	}
@@ -329,7 +329,7 @@ func TestSourceQuotaFallsBackToRemoveFirst(t *testing.T) {
 		steps   []plan.Step
 		calls   []string
 		retries []retry
-		applied []string
+		applied []plan.StepID
 		failed  []Failure
 		sources []string
 	}{
@@ -338,7 +338,7 @@ func TestSourceQuotaFallsBackToRemoveFirst(t *testing.T) {
 			steps:   []plan.Step{add, rm},
 			calls:   []string{"AddSources " + add.ClientToken, "RemoveSources " + rm.ClientToken, "AddSources " + add.ClientToken},
 			retries: []retry{{Step: add.ID, Notice: SourceGap}},
-			applied: []string{add.ID, rm.ID},
+			applied: []plan.StepID{add.ID, rm.ID},
 			failed:  []Failure{},
 			sources: []string{"eni-b"},
 		},
@@ -346,8 +346,8 @@ func TestSourceQuotaFallsBackToRemoveFirst(t *testing.T) {
 			reason:  "With no source to remove, the quota error fails the step, with the API's code.",
 			steps:   []plan.Step{add},
 			calls:   []string{"AddSources " + add.ClientToken},
-			applied: []string{},
-			failed: []Failure{{Step: add.ID, Address: "session.ids", Code: quota.Code, RequestID: quota.RequestID,
+			applied: []plan.StepID{},
+			failed: []Failure{{Step: add.ID, Address: plan.SessionAddr("ids"), Code: quota.Code, RequestID: quota.RequestID,
 				Message: quota.Error()}},
 			sources: []string{"eni-a"},
 		},
@@ -393,14 +393,14 @@ func TestFailureSkipsDependents(t *testing.T) {
 			reason: "A failed step skips what depends on it, and what depends on those; independent steps run.",
 			steps:  []plan.Step{web, ids, more, other},
 			want: &Result{
-				Applied: []string{other.ID},
-				Failed: []Failure{{Step: web.ID, Address: "filter.web", Code: quota.Code, RequestID: quota.RequestID,
+				Applied: []plan.StepID{other.ID},
+				Failed: []Failure{{Step: web.ID, Address: plan.FilterAddr("web"), Code: quota.Code, RequestID: quota.RequestID,
 					Message: quota.Error()}},
 				Skipped: []Skip{
-					{Step: ids.ID, Address: "session.ids", Because: "depends on filter.web/create/1, which failed"},
-					{Step: more.ID, Address: "session.more", Because: "depends on session.ids/create/1, which was skipped"},
+					{Step: ids.ID, Address: plan.SessionAddr("ids"), Because: "depends on filter.web/create-filter/1, which failed"},
+					{Step: more.ID, Address: plan.SessionAddr("more"), Because: "depends on session.ids/create-session/1, which was skipped"},
 				},
-				IDs: map[string]string{other.ID: "tmf-1"},
+				IDs: map[plan.StepID]string{other.ID: "tmf-1"},
 			},
 			created: 1,
 		},
@@ -519,18 +519,18 @@ func TestDryRun(t *testing.T) {
 		"Checks": {
 			reason: "Steps whose preconditions hold are checked; the rest are not checkable, with the reason.",
 			steps:  []plan.Step{f, s, u},
-			want: &Result{Applied: []string{}, Failed: []Failure{}, Skipped: []Skip{}, IDs: map[string]string{},
-				Checked: []string{u.ID, f.ID},
-				NotCheckable: []Skip{{Step: s.ID, Address: "session.ids",
-					Because: "its filter is created by filter.web/create/1"}}},
+			want: &Result{Applied: []plan.StepID{}, Failed: []Failure{}, Skipped: []Skip{}, IDs: map[plan.StepID]string{},
+				Checked: []plan.StepID{u.ID, f.ID},
+				NotCheckable: []Skip{{Step: s.ID, Address: plan.SessionAddr("ids"),
+					Because: "its filter is created by filter.web/create-filter/1"}}},
 		},
 		"CheckFails": {
 			reason: "A failed check fails the step, with the API's code; what depends on it is still looked at.",
 			steps:  []plan.Step{f, s},
 			fail:   failing("CreateFilter", invalid),
-			want: &Result{Applied: []string{}, Skipped: []Skip{}, IDs: map[string]string{},
-				Failed:       []Failure{{Step: f.ID, Address: "filter.web", Code: "InvalidName", RequestID: "REQ-3", Message: invalid.Error()}},
-				NotCheckable: []Skip{{Step: s.ID, Address: "session.ids", Because: "its filter is created by filter.web/create/1"}}},
+			want: &Result{Applied: []plan.StepID{}, Skipped: []Skip{}, IDs: map[plan.StepID]string{},
+				Failed:       []Failure{{Step: f.ID, Address: plan.FilterAddr("web"), Code: "InvalidName", RequestID: "REQ-3", Message: invalid.Error()}},
+				NotCheckable: []Skip{{Step: s.ID, Address: plan.SessionAddr("ids"), Because: "its filter is created by filter.web/create-filter/1"}}},
 		},
 	}
 	for name, tc := range cases {
@@ -556,4 +556,89 @@ func TestDryRun(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestReplayedWriteIsSentAgain(t *testing.T) {
+	up := renameFilter("web", "tmf-1", "web2")
+	next := plan.NextToken(up.ClientToken)
+	cases := map[string]struct {
+		reason  string
+		replay  []string
+		calls   []string
+		retries []retry
+		name    string
+		failed  int
+	}{
+		"Fresh": {
+			reason: "A write that takes effect is sent once.",
+			calls:  []string{"UpdateFilter " + up.ClientToken},
+			name:   "web2",
+		},
+		"Replayed": {
+			reason:  "A write the API answers by replaying an earlier one with its token changes nothing: it is sent again with the next token.",
+			replay:  []string{up.ClientToken},
+			calls:   []string{"UpdateFilter " + up.ClientToken, "UpdateFilter " + next},
+			retries: []retry{{Step: up.ID, Attempt: 1, Notice: Replayed}},
+			name:    "web2",
+		},
+		"AlwaysReplayed": {
+			reason:  "A write that never takes effect fails after the last generation, never reported as done.",
+			replay:  generations(up.ClientToken, maxGenerations+1),
+			calls:   prefixed("UpdateFilter ", generations(up.ClientToken, maxGenerations+1)),
+			retries: replayRetries(up.ID, maxGenerations),
+			name:    "web",
+			failed:  1,
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			clk := newFakeClock()
+			c := newFakeCloud(clk)
+			c.seedFilter("tmf-1")
+			c.filters["tmf-1"].Name = "web"
+			c.replay = map[string]bool{}
+			for _, tok := range tc.replay {
+				c.replay[tok] = true
+			}
+			res, events := run(t, clk, planOf(up), c, opts())
+			if len(res.Failed) != tc.failed {
+				t.Errorf("%s\nfailed: %+v", tc.reason, res.Failed)
+			}
+			if diff := cmp.Diff(tc.calls, tokens(c.calls)); diff != "" {
+				t.Errorf("%s\ncalls (-want +got):\n%s", tc.reason, diff)
+			}
+			if diff := cmp.Diff(tc.retries, retries(events)); diff != "" {
+				t.Errorf("%s\nretries (-want +got):\n%s", tc.reason, diff)
+			}
+			if got := c.filters["tmf-1"].Name; got != tc.name {
+				t.Errorf("%s\nname %q, want %q", tc.reason, got, tc.name)
+			}
+		})
+	}
+}
+
+// generations returns tok and the next n-1 generations of it.
+func generations(tok string, n int) []string {
+	out := []string{}
+	for range n {
+		out = append(out, tok)
+		tok = plan.NextToken(tok)
+	}
+	return out
+}
+
+func prefixed(p string, ss []string) []string {
+	out := []string{}
+	for _, s := range ss {
+		out = append(out, p+s)
+	}
+	return out
+}
+
+func replayRetries(id plan.StepID, n int) []retry {
+	var out []retry
+	for i := 1; i <= n; i++ {
+		out = append(out, retry{Step: id, Attempt: i, Notice: Replayed})
+	}
+	return out
 }

@@ -8,146 +8,100 @@ import (
 	"github.com/tmsync/tmsync/internal/plan"
 )
 
-func rulesOf(dir string, rs []plan.RuleSpec) []cloud.Rule {
-	out := make([]cloud.Rule, len(rs))
-	for i, r := range rs {
-		out[i] = r.Rule(dir)
-	}
-	return out
-}
+// A Resolver returns the object ID a Ref names: known at plan time, or
+// made by an earlier step of the run.
+type Resolver func(plan.Ref) (string, error)
 
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
-}
-
-func resourceType(s *plan.Step) string {
-	if s.Kind == plan.TypeSession {
-		return cloud.ResourceSession
-	}
-	return cloud.ResourceFilter
-}
-
-// call sends the one API call of step s. It returns the ID of an object it
-// creates.
-func (r *runner) call(ctx context.Context, s *plan.Step, w cloud.WriteOptions) (string, error) {
-	p := s.Params
+// Call sends op, the one API call of a step, through c, with the token and
+// dry-run flag of w; it is the only place an op becomes a call. It returns
+// the ID of the object the call writes: the new one for a create.
+func Call(ctx context.Context, c cloud.Client, op plan.Op, resolve Resolver, w cloud.WriteOptions) (string, error) {
 	var target string
-	if s.Op != plan.OpCreateFilter && s.Op != plan.OpCreateSession || s.Kind == plan.TypeService {
+	if ref := op.Object(); ref != (plan.Ref{}) {
 		var err error
-		if s.Kind != plan.TypeService {
-			if target, err = r.resolve(s.Target); err != nil {
-				return "", err
-			}
+		if target, err = resolve(ref); err != nil {
+			return "", err
 		}
 	}
-	switch {
-	case s.Kind == plan.TypeService:
-		return "", r.c.OpenService(ctx, w)
-	case s.Kind == plan.TypeFilter && s.Op == plan.OpCreateFilter:
-		return r.c.CreateFilter(ctx, cloud.CreateFilterInput{WriteOptions: w, Name: deref(p.Name), Description: deref(p.Description),
-			ResourceGroupID: p.ResourceGroupID, Tags: p.Tags, Ingress: rulesOf(cloud.Ingress, p.Ingress), Egress: rulesOf(cloud.Egress, p.Egress)})
-	case s.Kind == plan.TypeFilter && s.Op == plan.OpUpdateFilter:
-		return target, r.c.UpdateFilter(ctx, cloud.UpdateFilterInput{WriteOptions: w, ID: target, Name: p.Name, Description: p.Description})
-	case s.Kind == plan.TypeFilter && s.Op == plan.OpDeleteFilter:
-		return target, r.c.DeleteFilter(ctx, target, w)
-	case s.Op == plan.OpCreateRules:
-		_, _, err := r.c.CreateRules(ctx, cloud.CreateRulesInput{WriteOptions: w, FilterID: target,
-			Ingress: rulesOf(cloud.Ingress, p.Ingress), Egress: rulesOf(cloud.Egress, p.Egress)})
+	switch o := op.(type) {
+	case *plan.OpenService:
+		return "", c.OpenService(ctx, w)
+	case *plan.CreateFilter:
+		return c.CreateFilter(ctx, cloud.CreateFilterInput{WriteOptions: w, Name: o.Name, Description: o.Description,
+			ResourceGroupID: o.ResourceGroupID, Tags: o.Tags, Ingress: o.Ingress, Egress: o.Egress})
+	case *plan.UpdateFilter:
+		return target, c.UpdateFilter(ctx, cloud.UpdateFilterInput{WriteOptions: w, ID: target, Name: o.Name, Description: o.Description})
+	case *plan.DeleteFilter:
+		return target, c.DeleteFilter(ctx, target, w)
+	case *plan.CreateRules:
+		_, _, err := c.CreateRules(ctx, cloud.CreateRulesInput{WriteOptions: w, FilterID: target, Ingress: o.Ingress, Egress: o.Egress})
 		return target, err
-	case s.Op == plan.OpDeleteRules:
-		return target, r.c.DeleteRules(ctx, target, p.RuleIDs, w)
-	case s.Op == plan.OpUpdateRule:
-		e := p.Rule
-		return target, r.c.UpdateRule(ctx, cloud.UpdateRuleInput{WriteOptions: w, RuleID: target, Priority: e.Priority,
-			Action: e.Action, Protocol: e.Protocol, SourceCIDR: e.SourceCIDR, DestCIDR: e.DestCIDR,
-			SourcePort: e.SourcePort, DestPort: e.DestPort})
-	case s.Kind == plan.TypeSession && s.Op == plan.OpCreateSession:
-		ss := p.Session
-		fid, err := r.resolve(*ss.Filter)
+	case *plan.UpdateRule:
+		return target, c.UpdateRule(ctx, cloud.UpdateRuleInput{WriteOptions: w, RuleID: o.RuleID, RulePatch: o.RulePatch})
+	case *plan.DeleteRules:
+		return target, c.DeleteRules(ctx, target, o.RuleIDs, w)
+	case *plan.CreateSession:
+		fid, err := resolve(o.Filter)
 		if err != nil {
 			return "", err
 		}
-		return r.c.CreateSession(ctx, cloud.CreateSessionInput{WriteOptions: w, Name: deref(p.Name), Description: deref(p.Description),
-			FilterID: fid, SourceIDs: ss.SourceIDs, TargetID: deref(ss.TargetID), TargetType: deref(ss.TargetType),
-			Priority: deref(ss.Priority), VNI: ss.VNI, PacketLength: deref(ss.PacketLength), Enabled: deref(ss.Enabled),
-			ResourceGroupID: p.ResourceGroupID, Tags: p.Tags})
-	case s.Kind == plan.TypeSession && s.Op == plan.OpUpdateSession:
-		ss := p.Session
-		in := cloud.UpdateSessionInput{WriteOptions: w, ID: target, Name: p.Name, Description: p.Description,
-			TargetID: ss.TargetID, TargetType: ss.TargetType, Priority: ss.Priority, VNI: ss.VNI,
-			PacketLength: ss.PacketLength, Enabled: ss.Enabled}
-		if ss.Filter != nil {
-			fid, err := r.resolve(*ss.Filter)
+		return c.CreateSession(ctx, cloud.CreateSessionInput{WriteOptions: w, FilterID: fid, SessionSettings: o.SessionSettings})
+	case *plan.UpdateSession:
+		in := cloud.UpdateSessionInput{WriteOptions: w, ID: target, SessionPatch: o.SessionPatch}
+		if o.Filter != nil {
+			fid, err := resolve(*o.Filter)
 			if err != nil {
 				return "", err
 			}
 			in.FilterID = &fid
 		}
-		return target, r.c.UpdateSession(ctx, in)
-	case s.Kind == plan.TypeSession && s.Op == plan.OpDeleteSession:
-		return target, r.c.DeleteSession(ctx, target, w)
-	case s.Op == plan.OpAddSources:
-		return target, r.c.AddSources(ctx, target, p.Sources, w)
-	case s.Op == plan.OpRemoveSources:
-		return target, r.c.RemoveSources(ctx, target, p.Sources, w)
-	case s.Op == plan.OpTag:
-		return target, r.c.TagResources(ctx, resourceType(s), []string{target}, p.Tags)
-	case s.Op == plan.OpUntag:
-		return target, r.c.UntagResources(ctx, resourceType(s), []string{target}, p.UntagKeys)
-	case s.Op == plan.OpMoveGroup:
-		return target, r.c.MoveResourceGroup(ctx, resourceType(s), target, p.ResourceGroupID)
+		return target, c.UpdateSession(ctx, in)
+	case *plan.DeleteSession:
+		return target, c.DeleteSession(ctx, target, w)
+	case *plan.AddSources:
+		return target, c.AddSources(ctx, target, o.Sources, w)
+	case *plan.RemoveSources:
+		return target, c.RemoveSources(ctx, target, o.Sources, w)
+	case *plan.Tag:
+		return target, c.TagResources(ctx, o.Resource, []string{target}, o.Tags)
+	case *plan.Untag:
+		return target, c.UntagResources(ctx, o.Resource, []string{target}, o.Keys)
+	case *plan.MoveGroup:
+		return target, c.MoveResourceGroup(ctx, o.Resource, target, o.ResourceGroupID)
 	}
-	return "", fmt.Errorf("step %s: unknown action %s %s", s.ID, s.Kind, s.Op)
+	return "", fmt.Errorf("no call for op %s", op.Kind())
+}
+
+// call sends the one API call of step s.
+func (r *runner) call(ctx context.Context, s *plan.Step, w cloud.WriteOptions) (string, error) {
+	return Call(ctx, r.c, s.Op, r.resolve, w)
 }
 
 // checkable says why a dry run cannot check step s now, or "".
 func checkable(s *plan.Step) string {
-	switch s.Op {
-	case plan.OpTag, plan.OpUntag, plan.OpMoveGroup:
+	switch s.Op.(type) {
+	case *plan.Tag, *plan.Untag, *plan.MoveGroup:
 		return "the API has no dry run for tags and resource groups"
-	}
-	if s.Kind == plan.TypeService {
+	case *plan.OpenService:
 		return "the API has no dry run for opening the service"
 	}
-	if !s.Target.Known() && s.Op != plan.OpCreateFilter && s.Op != plan.OpCreateSession {
-		return "its object is created by " + s.Target.Step
+	if !s.Kind().DryRunnable() {
+		return "the API has no dry run for " + s.Kind().API()
 	}
-	if s.Params.Session != nil && s.Params.Session.Filter != nil && !s.Params.Session.Filter.Known() {
-		return "its filter is created by " + s.Params.Session.Filter.Step
+	if ref := s.Op.Object(); ref != (plan.Ref{}) && !ref.Known() {
+		return "its object is created by " + ref.Step.String()
+	}
+	for _, ref := range plan.Refs(s.Op) {
+		if !ref.Known() {
+			return "its filter is created by " + ref.Step.String()
+		}
 	}
 	for _, d := range s.DependsOn {
-		if unitOf(d) != s.Unit && unitOf(d) != s.Address {
-			return "it depends on " + d
+		if d.Addr.Unit() != s.Unit {
+			return "it depends on " + d.String()
 		}
 	}
 	return ""
-}
-
-func unitOf(stepID string) string {
-	// Step IDs are <address>/<op>/<n>; a rule address extends its filter's.
-	for i := 0; i < len(stepID); i++ {
-		if stepID[i] == '/' {
-			addr := stepID[:i]
-			for j := 0; j < len(addr); j++ {
-				if addr[j] == '.' {
-					// filter.<key>.<dir>[...] -> filter.<key>
-					rest := addr[j+1:]
-					for k := 0; k < len(rest); k++ {
-						if rest[k] == '.' {
-							return addr[:j+1+k]
-						}
-					}
-					return addr
-				}
-			}
-			return addr
-		}
-	}
-	return stepID
 }
 
 // dryToken keeps dry runs from using up the step's real token.
@@ -163,9 +117,9 @@ func (r *runner) dryRun(ctx context.Context, st *stepState) {
 	if why := checkable(s); why != "" {
 		st.ok, st.reason = true, ""
 		r.mu.Lock()
-		r.res.NotCheckable = append(r.res.NotCheckable, Skip{Step: s.ID, Address: s.Address, Because: why})
+		r.res.NotCheckable = append(r.res.NotCheckable, Skip{Step: s.ID, Address: s.Addr(), Because: why})
 		r.mu.Unlock()
-		r.obs(Event{Type: StepUncheck, Step: s.ID, Address: s.Address, Op: s.Op, Message: why})
+		r.obs(Event{Type: StepUncheck, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Message: why})
 		return
 	}
 	sctx, cancel := withTimeout(ctx, r.clock, r.opts.Timeout)
@@ -177,7 +131,7 @@ func (r *runner) dryRun(ctx context.Context, st *stepState) {
 		r.mu.Lock()
 		r.res.Checked = append(r.res.Checked, s.ID)
 		r.mu.Unlock()
-		r.obs(Event{Type: StepChecked, Step: s.ID, Address: s.Address, Op: s.Op, ObjectID: s.Target.ID, Elapsed: r.since(start)})
+		r.obs(Event{Type: StepChecked, Step: s.ID, Address: s.Addr(), Op: s.Kind(), ObjectID: s.Op.Object().ID, Elapsed: r.since(start)})
 		return
 	}
 	r.fail(st, err, r.since(start))

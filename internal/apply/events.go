@@ -3,6 +3,8 @@ package apply
 import (
 	"fmt"
 	"time"
+
+	"github.com/tmsync/tmsync/internal/plan"
 )
 
 // An EventType says what happened to a step.
@@ -37,11 +39,19 @@ const (
 	TokenMismatch // the token was used with other values: the next generation
 	StaleToken    // a replayed create named an object List never shows: the next generation
 	SourceGap     // the source limit is lower than planned: gone sources are removed first
+	Replayed      // a write settled without its values: the API replayed an earlier one; the next generation
 )
 
 var noticeNames = [...]string{
 	NoNotice: "", Throttled: "throttled", Busy: "busy", ServerError: "server-error", NetworkError: "network-error",
-	TokenMismatch: "token-mismatch", StaleToken: "stale-token", SourceGap: "source-gap",
+	TokenMismatch: "token-mismatch", StaleToken: "stale-token", SourceGap: "source-gap", Replayed: "replayed",
+}
+
+// ChangesRequest reports whether the step is sent again with something
+// else than before (the next token, a source removed first), as opposed to
+// the same call retried.
+func (n Notice) ChangesRequest() bool {
+	return n == TokenMismatch || n == StaleToken || n == SourceGap || n == Replayed
 }
 
 func (n Notice) String() string {
@@ -74,9 +84,9 @@ func (n *Notice) UnmarshalText(b []byte) error {
 type Event struct {
 	Type     EventType     `json:"type"`
 	Time     time.Time     `json:"time"`
-	Step     string        `json:"step"`
-	Address  string        `json:"address"`
-	Op       string        `json:"action"`
+	Step     plan.StepID   `json:"step"`
+	Address  plan.Addr     `json:"address"`
+	Op       plan.OpKind   `json:"action"`
 	ObjectID string        `json:"object_id,omitempty"`
 	Elapsed  time.Duration `json:"elapsed_ns,omitempty"`
 	Attempt  int           `json:"attempt,omitempty"`

@@ -165,7 +165,10 @@ type fakeCloud struct {
 	mu       sync.Mutex
 	filters  map[string]*cloud.Filter
 	sessions map[string]*cloud.Session
-	byToken  map[string]string        // token -> ID a create with it made
+	byToken  map[string]string // token -> ID a create with it made
+	// replay holds tokens an UpdateFilter answers as the API answers a
+	// token it saw before: success, and nothing changes.
+	replay   map[string]bool
 	born     map[string]time.Duration // ID -> when it was made, on the clock
 	n        int
 	calls    []call // writes, in order
@@ -300,6 +303,9 @@ func (f *fakeCloud) UpdateFilter(ctx context.Context, in cloud.UpdateFilterInput
 	x, ok := f.filters[in.ID]
 	if !ok {
 		return errNotFound
+	}
+	if f.replay[in.Token] {
+		return nil
 	}
 	if in.Name != nil {
 		x.Name = *in.Name

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/plan"
 )
 
 // A sighting is what one List round showed of a waited-for object.
@@ -15,13 +16,21 @@ type sighting struct {
 	// absent says List does not show the object (for a rule, its filter).
 	absent bool
 	status string // what to report meanwhile
+	// stale says the object settled without what the step wrote: the
+	// API replayed an earlier write with the same token.
+	stale bool
 }
 
 // A condition looks at what List shows of an object (nil when absent).
 type condition func(f *cloud.Filter, s *cloud.Session) sighting
 
+type waitKey struct {
+	kind plan.Kind
+	id   string
+}
+
 type waiter struct {
-	kind     string // plan.TypeFilter or plan.TypeSession
+	kind     plan.Kind // plan.KindFilter or plan.KindSession: the List that shows it
 	id       string
 	cond     condition
 	next     time.Time
@@ -52,7 +61,7 @@ func newPoller(c cloud.Client, lim *Limiter, clock Clock, initial, max time.Dura
 
 // wait blocks until cond holds for the object or ctx ends; it returns the
 // last sighting.
-func (p *poller) wait(ctx context.Context, kind, id string, cond condition) (sighting, error) {
+func (p *poller) wait(ctx context.Context, kind plan.Kind, id string, cond condition) (sighting, error) {
 	w := &waiter{kind: kind, id: id, cond: cond, interval: p.initial, done: make(chan struct{})}
 	w.next = p.clock.Now().Add(p.initial)
 	p.mu.Lock()
@@ -119,8 +128,8 @@ func (p *poller) round(ctx context.Context) {
 	// hundreds of them a round cost more than the writes (make bench).
 	horizon := now.Add(p.initial / 4)
 	p.mu.Lock()
-	ids := map[string][]string{}
-	seen := map[string]bool{}
+	ids := map[plan.Kind][]string{}
+	seen := map[waitKey]bool{}
 	listed := map[*waiter]bool{}
 	anyDue := false
 	for w := range p.waiters {
@@ -131,8 +140,8 @@ func (p *poller) round(ctx context.Context) {
 			continue
 		}
 		listed[w] = true
-		if !seen[w.kind+w.id] {
-			seen[w.kind+w.id] = true
+		if !seen[waitKey{w.kind, w.id}] {
+			seen[waitKey{w.kind, w.id}] = true
 			ids[w.kind] = append(ids[w.kind], w.id)
 		}
 	}
@@ -143,11 +152,11 @@ func (p *poller) round(ctx context.Context) {
 	filters := map[string]*cloud.Filter{}
 	sessions := map[string]*cloud.Session{}
 	ok := true
-	if len(ids["filter"]) > 0 {
+	if len(ids[plan.KindFilter]) > 0 {
 		if err := p.lim.Wait(ctx); err != nil {
 			return
 		}
-		fs, err := p.c.ListFilters(ctx, cloud.ListFiltersInput{IDs: ids["filter"]})
+		fs, err := p.c.ListFilters(ctx, cloud.ListFiltersInput{IDs: ids[plan.KindFilter]})
 		if err != nil {
 			ok = false
 		}
@@ -155,11 +164,11 @@ func (p *poller) round(ctx context.Context) {
 			filters[fs[i].ID] = &fs[i]
 		}
 	}
-	if len(ids["session"]) > 0 {
+	if len(ids[plan.KindSession]) > 0 {
 		if err := p.lim.Wait(ctx); err != nil {
 			return
 		}
-		ss, err := p.c.ListSessions(ctx, cloud.ListSessionsInput{IDs: ids["session"]})
+		ss, err := p.c.ListSessions(ctx, cloud.ListSessionsInput{IDs: ids[plan.KindSession]})
 		if err != nil {
 			ok = false
 		}
@@ -174,7 +183,7 @@ func (p *poller) round(ctx context.Context) {
 			continue
 		}
 		if ok {
-			if w.kind == "filter" {
+			if w.kind == plan.KindFilter {
 				w.last = w.cond(filters[w.id], nil)
 			} else {
 				w.last = w.cond(nil, sessions[w.id])

@@ -38,7 +38,11 @@ var Boundaries = []Boundary{
 		Package:       Local("internal/engine"),
 		MustNotImport: []string{Local("internal/emulator"), Local("internal/cloud/aliyun")},
 		Why:           "the engine owns a run over a cloud.Client; the CLI picks the endpoint",
-		Planned:       true,
+	},
+	{
+		Package:       Local("internal/views"),
+		MustNotImport: []string{Local("internal/apply"), Local("internal/engine"), Local("internal/emulator"), Local("internal/cloud/aliyun")},
+		Why:           "views render a plan document; they never run or reach anything",
 	},
 }
 

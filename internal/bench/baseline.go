@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"sort"
 	"sync"
 
@@ -98,39 +97,31 @@ feed:
 // parallel, just as in tmsync's plans.
 type builder struct {
 	p        *plan.Plan
-	counters map[string]int
-	lastOf   map[string]string
+	counters map[plan.StepID]int
+	lastOf   map[plan.Addr]plan.StepID
 	salt     string
 }
 
 func newBuilder(p *plan.Plan, salt string) *builder {
 	return &builder{p: &plan.Plan{FormatVersion: p.FormatVersion, ID: p.ID, Stack: p.Stack, Region: p.Region},
-		counters: map[string]int{}, lastOf: map[string]string{}, salt: salt}
+		counters: map[plan.StepID]int{}, lastOf: map[plan.Addr]plan.StepID{}, salt: salt}
 }
 
-func (b *builder) add(s plan.Step, deps ...string) string {
-	base := s.Address + "/" + s.Op
+func (b *builder) add(addr plan.Addr, op plan.Op, deps ...plan.StepID) plan.StepID {
+	base := plan.StepID{Addr: addr, Op: op.Kind()}
 	b.counters[base]++
-	s.ID = fmt.Sprintf("%s/%d", base, b.counters[base])
-	if s.Unit == "" {
-		s.Unit = s.Address
-	}
-	set := map[string]bool{}
-	s.DependsOn = nil
-	for _, d := range append([]string{b.lastOf[s.Unit]}, deps...) {
-		if d != "" && !set[d] {
+	s := plan.Step{ID: plan.StepID{Addr: addr, Op: op.Kind(), N: b.counters[base]}, Unit: addr.Unit(), Op: op}
+	set := map[plan.StepID]bool{}
+	for _, d := range append([]plan.StepID{b.lastOf[s.Unit]}, deps...) {
+		if !d.IsZero() && !set[d] {
 			set[d] = true
 			s.DependsOn = append(s.DependsOn, d)
 		}
 	}
-	sort.Strings(s.DependsOn)
-	switch s.Op {
-	case plan.OpTag, plan.OpUntag, plan.OpMoveGroup:
-		s.ClientToken = ""
-	default:
+	if op.Kind().Tokened() {
 		// A token of its own per step and run, as a provider that sends
 		// tokens would: the baseline must not replay tmsync's answers.
-		h := sha256.Sum256([]byte(b.salt + "\x00" + s.ID))
+		h := sha256.Sum256([]byte(b.salt + "\x00" + s.ID.String()))
 		s.ClientToken = "bl-" + hex.EncodeToString(h[:16])
 	}
 	b.lastOf[s.Unit] = s.ID
@@ -140,163 +131,153 @@ func (b *builder) add(s plan.Step, deps ...string) string {
 
 // createFilter adds a filter create with no rules and then one create per
 // rule, and returns the create's step ID.
-func (b *builder) createFilter(create plan.Step) string {
-	params := create.Params
-	params.Ingress, params.Egress = nil, nil
-	id := b.add(plan.Step{Address: create.Address, Kind: plan.TypeFilter, Op: plan.OpCreateFilter, Params: params})
+func (b *builder) createFilter(addr plan.Addr, create *plan.CreateFilter) plan.StepID {
+	bare := *create
+	bare.Ingress, bare.Egress = nil, nil
+	id := b.add(addr, &bare)
 	ref := plan.Ref{Step: id}
-	for _, r := range create.Params.Ingress {
-		b.add(plan.Step{Address: create.Address, Kind: plan.TypeRule, Op: plan.OpCreateRules, Target: ref,
-			Params: plan.Params{Ingress: []plan.RuleSpec{r}}})
+	for _, r := range create.Ingress {
+		b.add(addr, &plan.CreateRules{Filter: ref, Ingress: []cloud.Rule{r}})
 	}
-	for _, r := range create.Params.Egress {
-		b.add(plan.Step{Address: create.Address, Kind: plan.TypeRule, Op: plan.OpCreateRules, Target: ref,
-			Params: plan.Params{Egress: []plan.RuleSpec{r}}})
+	for _, r := range create.Egress {
+		b.add(addr, &plan.CreateRules{Filter: ref, Egress: []cloud.Rule{r}})
 	}
 	return id
 }
 
 // baselinePlan derives the per-resource tool's calls from tmsync's plan p
 // of desired against live. creates holds, per filter address, tmsync's
-// create step of that filter from an empty region: what a replacement
-// creates.
-func baselinePlan(p *plan.Plan, desired *spec.Stack, live *cloud.Snapshot, creates map[string]plan.Step, salt string) *plan.Plan {
+// create of that filter from an empty region: what a replacement creates.
+func baselinePlan(p *plan.Plan, desired *spec.Stack, live *cloud.Snapshot, creates map[plan.Addr]*plan.CreateFilter, salt string) *plan.Plan {
 	b := newBuilder(p, salt)
-	renamed := map[string]string{} // tmsync step ID -> baseline step ID
-	replaced := map[string]*cloud.Filter{}
-	sources := map[string]*cloud.Session{} // session address -> live session whose sources change
-	var replacedOrder []string
+	renamed := map[plan.StepID]plan.StepID{} // tmsync step ID -> baseline step ID
+	replaced := map[plan.Addr]*cloud.Filter{}
+	sources := map[plan.Addr]*cloud.Session{} // session address -> live session whose sources change
+	var replacedOrder []plan.Addr
 	for i := range p.Steps {
 		s := p.Steps[i]
-		switch {
-		case s.Kind == plan.TypeRule && s.Target.Known() || s.Op == plan.OpUpdateRule:
-			fid := s.Target.ID
-			if s.Parent != nil {
-				fid = s.Parent.ID
+		switch op := s.Op.(type) {
+		case *plan.CreateRules, *plan.DeleteRules, *plan.UpdateRule:
+			if !op.Object().Known() {
+				continue // rules of a filter created in this plan
 			}
-			addr := filterAddress(s.Address)
+			addr := s.Addr().Unit()
 			if replaced[addr] == nil {
-				replaced[addr] = live.Filter(fid)
+				replaced[addr] = live.Filter(op.Object().ID)
 				replacedOrder = append(replacedOrder, addr)
 			}
-		case s.Op == plan.OpAddSources || s.Op == plan.OpRemoveSources:
-			sources[s.Address] = live.Session(s.Target.ID)
+		case *plan.AddSources, *plan.RemoveSources:
+			sources[s.Addr()] = live.Session(op.Object().ID)
 		}
 	}
 	for i := range p.Steps {
 		s := p.Steps[i]
-		if s.Kind == plan.TypeRule || s.Op == plan.OpAddSources || s.Op == plan.OpRemoveSources {
+		switch s.Op.(type) {
+		case *plan.CreateRules, *plan.DeleteRules, *plan.UpdateRule, *plan.AddSources, *plan.RemoveSources:
 			continue
 		}
-		if s.Kind == plan.TypeFilter && replaced[s.Address] != nil {
+		if s.Addr().Kind == plan.KindFilter && replaced[s.Addr()] != nil {
 			continue // the replacement is created as desired
 		}
-		if s.Kind == plan.TypeFilter && s.Op == plan.OpCreateFilter {
-			renamed[s.ID] = b.createFilter(s)
+		if cf, ok := s.Op.(*plan.CreateFilter); ok {
+			renamed[s.ID] = b.createFilter(s.Addr(), cf)
 			continue
 		}
-		var deps []string
+		var deps []plan.StepID
 		for _, d := range s.DependsOn {
 			if n, ok := renamed[d]; ok {
 				deps = append(deps, n)
 			}
 		}
-		if ss := s.Params.Session; ss != nil && ss.Filter != nil && ss.Filter.Step != "" {
-			cp := *ss
-			f := plan.Ref{Step: renamed[ss.Filter.Step]}
-			cp.Filter = &f
-			s.Params.Session = &cp
+		op := s.Op
+		switch o := op.(type) {
+		case *plan.CreateSession:
+			if !o.Filter.Step.IsZero() {
+				cp := *o
+				cp.Filter = plan.Ref{Step: renamed[o.Filter.Step]}
+				op = &cp
+			}
+		case *plan.UpdateSession:
+			if o.Filter != nil && !o.Filter.Step.IsZero() {
+				cp := *o
+				cp.Filter = &plan.Ref{Step: renamed[o.Filter.Step]}
+				op = &cp
+			}
 		}
-		renamed[s.ID] = b.add(plan.Step{Address: s.Address, Kind: s.Kind, Op: s.Op, Unit: s.Unit,
-			Target: s.Target, Parent: s.Parent, Params: s.Params}, deps...)
+		renamed[s.ID] = b.add(s.Addr(), op, deps...)
 	}
 	for _, addr := range sortedAddrs(sources) {
 		l := sources[addr]
 		d := specSession(desired, addr)
 		ref := plan.Ref{ID: l.ID}
 		for _, batch := range chunks(l.SourceIDs, plan.MaxSourcesPerCall) {
-			b.add(plan.Step{Address: addr, Kind: plan.TypeSession, Op: plan.OpRemoveSources, Target: ref, Params: plan.Params{Sources: batch}})
+			b.add(addr, &plan.RemoveSources{Session: ref, Sources: batch})
 		}
 		for _, batch := range chunks(d.Sources, plan.MaxSourcesPerCall) {
-			b.add(plan.Step{Address: addr, Kind: plan.TypeSession, Op: plan.OpAddSources, Target: ref, Params: plan.Params{Sources: batch}})
+			b.add(addr, &plan.AddSources{Session: ref, Sources: batch})
 		}
 	}
 	for _, addr := range replacedOrder {
 		old := replaced[addr]
-		newID := b.createFilter(creates[addr])
-		var moves []string
+		newID := b.createFilter(addr, creates[addr])
+		var moves []plan.StepID
 		for _, s := range live.Sessions {
 			if s.FilterID != old.ID {
 				continue
 			}
-			saddr := "session." + s.Tags[cloud.TagKey]
+			saddr := plan.SessionAddr(s.Tags[cloud.TagKey])
 			newRef := plan.Ref{Step: newID}
-			if id := b.mergeFilterMove(saddr, newRef); id != "" {
+			if id := b.mergeFilterMove(saddr, newRef); !id.IsZero() {
 				moves = append(moves, id)
 				continue
 			}
-			moves = append(moves, b.add(plan.Step{Address: saddr, Kind: plan.TypeSession, Op: plan.OpUpdateSession,
-				Target: plan.Ref{ID: s.ID}, Params: plan.Params{Session: &plan.SessionSpec{Filter: &newRef}}}, newID))
+			moves = append(moves, b.add(saddr, &plan.UpdateSession{Session: plan.Ref{ID: s.ID}, Filter: &newRef}, newID))
 		}
-		// The old filter's rule resources go one call each, then the filter.
-		oldAddr := addr + "(old)"
+		// The old filter's rule resources go one call each, then the
+		// filter, as a unit of their own.
+		oldAddr := plan.FilterAddr(addr.Key + "~old")
 		for _, r := range append(append([]cloud.Rule(nil), old.Ingress...), old.Egress...) {
-			b.add(plan.Step{Address: oldAddr, Kind: plan.TypeRule, Op: plan.OpDeleteRules, Target: plan.Ref{ID: old.ID},
-				Params: plan.Params{RuleIDs: []string{r.ID}}}, moves...)
+			b.add(oldAddr, &plan.DeleteRules{Filter: plan.Ref{ID: old.ID}, RuleIDs: []string{r.ID}}, moves...)
 		}
-		b.add(plan.Step{Address: oldAddr, Kind: plan.TypeFilter, Op: plan.OpDeleteFilter, Target: plan.Ref{ID: old.ID}}, moves...)
+		b.add(oldAddr, &plan.DeleteFilter{Filter: plan.Ref{ID: old.ID}}, moves...)
 	}
 	return b.p
 }
 
 // mergeFilterMove folds a move to a new filter into the session's own
 // update, as a per-resource tool sends one update per resource, and returns
-// that step's ID; "" when the session has no update.
-func (b *builder) mergeFilterMove(addr string, filter plan.Ref) string {
+// that step's ID; the zero ID when the session has no update.
+func (b *builder) mergeFilterMove(addr plan.Addr, filter plan.Ref) plan.StepID {
 	for i := range b.p.Steps {
 		s := &b.p.Steps[i]
-		if s.Address != addr || s.Op != plan.OpUpdateSession || s.Params.Session == nil {
+		up, ok := s.Op.(*plan.UpdateSession)
+		if s.Addr() != addr || !ok {
 			continue
 		}
-		ss := *s.Params.Session
-		ss.Filter = &filter
-		s.Params.Session = &ss
+		cp := *up
+		cp.Filter = &filter
+		s.Op = &cp
 		s.DependsOn = append(s.DependsOn, filter.Step)
-		sort.Strings(s.DependsOn)
 		return s.ID
 	}
-	return ""
+	return plan.StepID{}
 }
 
-// filterAddress returns filter.<key> of a filter or rule address.
-func filterAddress(addr string) string {
-	dots := 0
-	for i := 0; i < len(addr); i++ {
-		if addr[i] == '.' {
-			dots++
-			if dots == 2 {
-				return addr[:i]
-			}
-		}
-	}
-	return addr
-}
-
-func specSession(st *spec.Stack, addr string) *spec.Session {
+func specSession(st *spec.Stack, addr plan.Addr) *spec.Session {
 	for _, s := range st.Sessions {
-		if "session."+s.Key == addr {
+		if plan.SessionAddr(s.Key) == addr {
 			return s
 		}
 	}
-	panic("bench: no session " + addr + " in the spec")
+	panic("bench: no session " + addr.String() + " in the spec")
 }
 
-func sortedAddrs[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
+func sortedAddrs[V any](m map[plan.Addr]V) []plan.Addr {
+	out := make([]plan.Addr, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
 	return out
 }
 
@@ -313,13 +294,13 @@ func chunks(ids []string, n int) [][]string {
 // depth is the number of steps on the longest dependency chain of p: the
 // critical path of the lower bound.
 func depth(p *plan.Plan) int {
-	memo := map[string]int{}
-	byID := map[string]*plan.Step{}
+	memo := map[plan.StepID]int{}
+	byID := map[plan.StepID]*plan.Step{}
 	for i := range p.Steps {
 		byID[p.Steps[i].ID] = &p.Steps[i]
 	}
-	var walk func(id string) int
-	walk = func(id string) int {
+	var walk func(id plan.StepID) int
+	walk = func(id plan.StepID) int {
 		if d, ok := memo[id]; ok {
 			return d
 		}

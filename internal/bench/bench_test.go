@@ -67,10 +67,10 @@ func TestBaselineConverges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	creates := map[string]plan.Step{}
+	creates := map[plan.Addr]*plan.CreateFilter{}
 	for _, s := range p.Steps {
-		if s.Op == plan.OpCreateFilter {
-			creates[s.Address] = s
+		if cf, ok := s.Op.(*plan.CreateFilter); ok {
+			creates[s.Addr()] = cf
 		}
 	}
 	bp := baselinePlan(p, desired, empty, creates, "test")

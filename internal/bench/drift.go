@@ -115,7 +115,7 @@ func edit(ctx context.Context, c cloud.Client, ch change, n int, filters map[str
 			cidr = fmt.Sprintf("2001:db8:ffff:%x::/64", n%0xffff)
 		}
 		return retry(ctx, func() error {
-			return c.UpdateRule(ctx, cloud.UpdateRuleInput{RuleID: r.ID, DestCIDR: &cidr})
+			return c.UpdateRule(ctx, cloud.UpdateRuleInput{RuleID: r.ID, RulePatch: cloud.RulePatch{DestCIDR: &cidr}})
 		})
 	case driftRuleDelete:
 		r := firstRule(f)
@@ -160,13 +160,19 @@ func edit(ctx context.Context, c cloud.Client, ch change, n int, filters map[str
 		return retry(ctx, func() error { return c.RemoveSources(ctx, s.ID, s.SourceIDs[:1], cloud.WriteOptions{}) })
 	case driftPacketLength:
 		pl := 9000
-		return retry(ctx, func() error { return c.UpdateSession(ctx, cloud.UpdateSessionInput{ID: s.ID, PacketLength: &pl}) })
+		return retry(ctx, func() error {
+			return c.UpdateSession(ctx, cloud.UpdateSessionInput{ID: s.ID, SessionPatch: cloud.SessionPatch{PacketLength: &pl}})
+		})
 	case driftDisable:
 		off := false
-		return retry(ctx, func() error { return c.UpdateSession(ctx, cloud.UpdateSessionInput{ID: s.ID, Enabled: &off}) })
+		return retry(ctx, func() error {
+			return c.UpdateSession(ctx, cloud.UpdateSessionInput{ID: s.ID, SessionPatch: cloud.SessionPatch{Enabled: &off}})
+		})
 	case driftSessionRename:
 		name := "renamed-by-hand"
-		return retry(ctx, func() error { return c.UpdateSession(ctx, cloud.UpdateSessionInput{ID: s.ID, Name: &name}) })
+		return retry(ctx, func() error {
+			return c.UpdateSession(ctx, cloud.UpdateSessionInput{ID: s.ID, SessionPatch: cloud.SessionPatch{Name: &name}})
+		})
 	case driftSessionTag:
 		return retry(ctx, func() error {
 			return c.TagResources(ctx, cloud.ResourceSession, []string{s.ID}, cloud.Tags{"owner": "by-hand"})

@@ -287,7 +287,7 @@ func (e *env) baseline(ctx context.Context, cfg *Config, state *cloud.Snapshot, 
 		if !res.OK() {
 			msg := ""
 			if len(res.Failed) > 0 {
-				msg = res.Failed[0].Step + ": " + res.Failed[0].Message
+				msg = res.Failed[0].Step.String() + ": " + res.Failed[0].Message
 			}
 			return Measure{}, fmt.Errorf("baseline apply: %d failed, %d skipped: %s", len(res.Failed), len(res.Skipped), msg)
 		}
@@ -378,10 +378,10 @@ func runSize(ctx context.Context, cfg *Config, n int) (SizeResult, error) {
 	if err != nil {
 		return res, err
 	}
-	creates := map[string]plan.Step{}
+	creates := map[plan.Addr]*plan.CreateFilter{}
 	for _, s := range pe.Steps {
-		if s.Kind == plan.TypeFilter && s.Op == plan.OpCreateFilter {
-			creates[s.Address] = s
+		if cf, ok := s.Op.(*plan.CreateFilter); ok {
+			creates[s.Addr()] = cf
 		}
 	}
 	logf("baseline converge from empty")

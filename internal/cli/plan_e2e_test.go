@@ -129,7 +129,7 @@ func TestPlanSeesExactlyTheDiffWithinTheCallBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	plen := 9000
-	if err := c.UpdateSession(ctx, cloud.UpdateSessionInput{ID: s003, PacketLength: &plen}); err != nil {
+	if err := c.UpdateSession(ctx, cloud.UpdateSessionInput{ID: s003, SessionPatch: cloud.SessionPatch{PacketLength: &plen}}); err != nil {
 		t.Fatal(err)
 	}
 	// And makes 30 filters of their own.

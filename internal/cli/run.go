@@ -516,9 +516,9 @@ func printEvent(w io.Writer, e apply.Event) {
 			why = strings.ReplaceAll(e.Notice.String(), "-", " ")
 		}
 		switch {
-		case e.Notice == apply.TokenMismatch || e.Notice == apply.StaleToken || e.Notice == apply.SourceGap:
+		case e.Notice.ChangesRequest():
 			fmt.Fprintf(w, "%s: %s\n", e.Address, e.Message)
-		case e.Op == plan.OpTag || e.Op == plan.OpUntag || e.Op == plan.OpMoveGroup:
+		case !e.Op.Tokened():
 			fmt.Fprintf(w, "%s: %s refused (%s), retrying (attempt %d)\n", e.Address, e.Op, why, e.Attempt+1)
 		default:
 			fmt.Fprintf(w, "%s: %s refused (%s), retrying with the same token (attempt %d)\n", e.Address, e.Op, why, e.Attempt+1)

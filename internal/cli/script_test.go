@@ -539,9 +539,7 @@ func cmdSDK(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	case "create-session":
 		var id string
-		id, err = h.client.CreateSession(ctx, cloud.CreateSessionInput{Name: kv["name"], FilterID: kv["filter"],
-			SourceIDs: []string{kv["source"]}, TargetID: kv["target"], TargetType: cloud.TargetENI,
-			Priority: atoi("priority"), PacketLength: 1500, Enabled: true, Tags: tags})
+		id, err = h.client.CreateSession(ctx, cloud.CreateSessionInput{FilterID: kv["filter"], SessionSettings: cloud.SessionSettings{Name: kv["name"], SourceIDs: []string{kv["source"]}, TargetID: kv["target"], TargetType: cloud.TargetENI, Priority: atoi("priority"), PacketLength: 1500, Enabled: true, Tags: tags}})
 		if err == nil {
 			ts.Setenv(args[1], id)
 			waitStatus(ts, "session", id, cloud.StatusCreated)
@@ -557,7 +555,7 @@ func cmdSDK(ts *testscript.TestScript, neg bool, args []string) {
 		if len(ss) != 1 {
 			ts.Fatalf("sdk: %d sessions are %s", len(ss), args[1])
 		}
-		in := cloud.UpdateSessionInput{ID: ss[0].ID, Name: str("name"), Description: str("description")}
+		in := cloud.UpdateSessionInput{ID: ss[0].ID, SessionPatch: cloud.SessionPatch{Name: str("name"), Description: str("description")}}
 		if _, ok := kv["packetLength"]; ok {
 			n := atoi("packetLength")
 			in.PacketLength = &n

@@ -80,14 +80,16 @@ func wfBrownfield(t *testing.T, c cloud.Client, nFilters, nSessions int) (filter
 	snames := []string{"", "web to ids", "web to ids", "会话", "DB mirror", "x"}
 	for i := 0; i < nSessions; i++ {
 		in := cloud.CreateSessionInput{
-			Name:         snames[i%len(snames)],
-			FilterID:     ids[i%(nFilters/2)], // every filter of the first half is shared
-			TargetType:   cloud.TargetENI,
-			TargetID:     fmt.Sprintf("eni-target%03d", i%7),
-			SourceIDs:    []string{fmt.Sprintf("eni-src%04d", i), fmt.Sprintf("eni-src%04d", i+5000)},
-			Priority:     i + 1,
-			PacketLength: 1500,
-			Enabled:      i%6 != 0,
+			FilterID: ids[i%(nFilters/2)], // every filter of the first half is shared
+			SessionSettings: cloud.SessionSettings{
+				Name:         snames[i%len(snames)],
+				TargetType:   cloud.TargetENI,
+				TargetID:     fmt.Sprintf("eni-target%03d", i%7),
+				SourceIDs:    []string{fmt.Sprintf("eni-src%04d", i), fmt.Sprintf("eni-src%04d", i+5000)},
+				Priority:     i + 1,
+				PacketLength: 1500,
+				Enabled:      i%6 != 0,
+			},
 		}
 		if i%9 == 0 {
 			in.PacketLength = 9000
@@ -143,11 +145,11 @@ func TestExportAdoptRoundTrip(t *testing.T) {
 	}
 	ops := map[string]int{}
 	for _, st := range r.Plan.Steps {
-		switch {
-		case st.Op == plan.OpTag:
+		switch st.Op.(type) {
+		case *plan.Tag:
 			ops["tag"]++
 		default:
-			t.Errorf("plan --adopt has step %s (%s) %+v; want only tags", st.ID, st.Op, st.Params)
+			t.Errorf("plan --adopt has step %s %+v; want only tags", st.ID, st.Op)
 		}
 	}
 	if diff := cmp.Diff(map[string]int{"tag": nf + ns}, ops); diff != "" {

@@ -53,49 +53,66 @@ type CreateRulesInput struct {
 	Egress   []Rule
 }
 
-// UpdateRuleInput changes one rule in place; nil is unchanged.
+// A RulePatch is an in-place change of a rule; nil fields are unchanged.
+type RulePatch struct {
+	Priority   *int    `json:"priority,omitempty"`
+	Action     *string `json:"action,omitempty"`
+	Protocol   *string `json:"protocol,omitempty"`
+	SourceCIDR *string `json:"sourceCidrBlock,omitempty"`
+	DestCIDR   *string `json:"destinationCidrBlock,omitempty"`
+	SourcePort *string `json:"sourcePortRange,omitempty"`
+	DestPort   *string `json:"destinationPortRange,omitempty"`
+}
+
+// UpdateRuleInput changes one rule in place.
 type UpdateRuleInput struct {
 	WriteOptions
-	RuleID     string
-	Priority   *int
-	Action     *string
-	Protocol   *string
-	SourceCIDR *string
-	DestCIDR   *string
-	SourcePort *string
-	DestPort   *string
+	RuleID string
+	RulePatch
+}
+
+// SessionSettings are what a session is created with, but its filter.
+type SessionSettings struct {
+	Name            string   `json:"name,omitempty"`
+	Description     string   `json:"description,omitempty"`
+	SourceIDs       []string `json:"sourceIds"`
+	TargetID        string   `json:"targetId"`
+	TargetType      string   `json:"targetType"`
+	Priority        int      `json:"priority"`
+	VNI             *int     `json:"virtualNetworkId,omitempty"` // nil lets the API choose
+	PacketLength    int      `json:"packetLength"`
+	Enabled         bool     `json:"enabled"`
+	ResourceGroupID string   `json:"resourceGroupId,omitempty"`
+	Tags            Tags     `json:"tags,omitempty"`
 }
 
 // CreateSessionInput creates a session with its tags in one call.
 type CreateSessionInput struct {
 	WriteOptions
-	Name            string
-	Description     string
-	FilterID        string
-	SourceIDs       []string
-	TargetID        string
-	TargetType      string
-	Priority        int
-	VNI             *int // nil lets the API choose
-	PacketLength    int
-	Enabled         bool
-	ResourceGroupID string
-	Tags            Tags
+	FilterID string
+	SessionSettings
 }
 
-// UpdateSessionInput changes a session in place; nil is unchanged.
+// A SessionPatch is an in-place change of a session's attributes but its
+// filter; nil fields are unchanged.
+type SessionPatch struct {
+	Name         *string `json:"name,omitempty"`
+	Description  *string `json:"description,omitempty"`
+	TargetID     *string `json:"targetId,omitempty"`
+	TargetType   *string `json:"targetType,omitempty"`
+	Priority     *int    `json:"priority,omitempty"`
+	VNI          *int    `json:"virtualNetworkId,omitempty"`
+	PacketLength *int    `json:"packetLength,omitempty"`
+	Enabled      *bool   `json:"enabled,omitempty"`
+}
+
+// UpdateSessionInput changes a session in place; a nil FilterID is
+// unchanged.
 type UpdateSessionInput struct {
 	WriteOptions
-	ID           string
-	Name         *string
-	Description  *string
-	FilterID     *string
-	TargetID     *string
-	TargetType   *string
-	Priority     *int
-	VNI          *int
-	PacketLength *int
-	Enabled      *bool
+	ID       string
+	FilterID *string
+	SessionPatch
 }
 
 // A Client is the Traffic Mirror API of one account and region, in plain Go

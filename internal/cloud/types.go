@@ -77,16 +77,16 @@ func (t Tags) Equal(o Tags) bool {
 // "start/end"; CIDRs are in masked form once canonical.
 type Rule struct {
 	ID         string `json:"id,omitempty"`
-	FilterID   string `json:"filter_id,omitempty"`
-	Direction  string `json:"direction"`
+	FilterID   string `json:"filterId,omitempty"`
+	Direction  string `json:"direction,omitempty"`
 	Priority   int    `json:"priority"`
 	Action     string `json:"action"`
 	Protocol   string `json:"protocol"`
-	IPVersion  string `json:"ip_version"`
-	SourceCIDR string `json:"source_cidr_block"`
-	DestCIDR   string `json:"destination_cidr_block"`
-	SourcePort string `json:"source_port_range,omitempty"`
-	DestPort   string `json:"destination_port_range,omitempty"`
+	IPVersion  string `json:"ipVersion"`
+	SourceCIDR string `json:"sourceCidrBlock"`
+	DestCIDR   string `json:"destinationCidrBlock"`
+	SourcePort string `json:"sourcePortRange,omitempty"`
+	DestPort   string `json:"destinationPortRange,omitempty"`
 	Status     string `json:"status,omitempty"`
 }
 
@@ -96,8 +96,8 @@ type Filter struct {
 	Name            string `json:"name"`
 	Description     string `json:"description,omitempty"`
 	Status          string `json:"status,omitempty"`
-	ResourceGroupID string `json:"resource_group_id,omitempty"`
-	CreationTime    string `json:"creation_time,omitempty"`
+	ResourceGroupID string `json:"resourceGroupId,omitempty"`
+	CreationTime    string `json:"creationTime,omitempty"`
 	Tags            Tags   `json:"tags,omitempty"`
 	Ingress         []Rule `json:"ingress,omitempty"`
 	Egress          []Rule `json:"egress,omitempty"`
@@ -117,24 +117,24 @@ type Session struct {
 	Name            string   `json:"name"`
 	Description     string   `json:"description,omitempty"`
 	Status          string   `json:"status,omitempty"`
-	BusinessStatus  string   `json:"business_status,omitempty"`
-	FilterID        string   `json:"filter_id"`
-	TargetID        string   `json:"target_id"`
-	TargetType      string   `json:"target_type"`
-	SourceIDs       []string `json:"source_ids"`
+	BusinessStatus  string   `json:"businessStatus,omitempty"`
+	FilterID        string   `json:"filterId"`
+	TargetID        string   `json:"targetId"`
+	TargetType      string   `json:"targetType"`
+	SourceIDs       []string `json:"sourceIds"`
 	Priority        int      `json:"priority"`
-	VNI             int      `json:"virtual_network_id"`
-	PacketLength    int      `json:"packet_length"`
+	VNI             int      `json:"virtualNetworkId"`
+	PacketLength    int      `json:"packetLength"`
 	Enabled         bool     `json:"enabled"`
-	ResourceGroupID string   `json:"resource_group_id,omitempty"`
-	CreationTime    string   `json:"creation_time,omitempty"`
+	ResourceGroupID string   `json:"resourceGroupId,omitempty"`
+	CreationTime    string   `json:"creationTime,omitempty"`
 	Tags            Tags     `json:"tags,omitempty"`
 }
 
 // A Snapshot is the live state of one region, read in one pass.
 type Snapshot struct {
 	Region         string    `json:"region"`
-	ServiceEnabled bool      `json:"service_enabled"`
+	ServiceEnabled bool      `json:"serviceEnabled"`
 	Filters        []Filter  `json:"filters"`
 	Sessions       []Session `json:"sessions"`
 }

@@ -113,33 +113,26 @@ func (e *Engine) execute(ctx context.Context, r *Run, p *plan.Plan, emit Observe
 	return res
 }
 
-// countApplied counts the changes whose steps all ran.
+// countApplied counts the changes whose steps all ran: a change counts
+// only when every step of its unit (a filter with its rules, a session)
+// finished, so that a failed filter create does not count its rules as
+// added.
 func countApplied(p *plan.Plan, res *apply.Result) (add, change, destroy int) {
-	done := map[string]bool{}
+	done := map[plan.StepID]bool{}
 	for _, id := range res.Applied {
 		done[id] = true
 	}
-	failed := map[string]bool{}
+	failed := map[plan.Addr]bool{}
 	for _, s := range p.Steps {
 		if !done[s.ID] {
-			failed[s.Address] = true
+			failed[s.Unit] = true
 		}
 	}
+	var sum plan.Summary
 	for _, c := range p.Changes {
-		if failed[c.Address] {
-			continue
-		}
-		switch c.Action {
-		case plan.Create:
-			add++
-		case plan.Update:
-			change++
-		case plan.Delete:
-			destroy++
-		case plan.Replace:
-			add++
-			destroy++
+		if !failed[c.Addr.Unit()] {
+			sum.Count(c.Action)
 		}
 	}
-	return
+	return sum.Add, sum.Change, sum.Destroy
 }

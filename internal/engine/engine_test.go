@@ -335,24 +335,37 @@ func TestApplyStackParallelism(t *testing.T) {
 	}
 }
 
-// TestApplied counts the changes whose steps all ran.
+// TestApplied counts the changes whose steps all ran; a change counts only
+// when every step of its unit did.
 func TestApplied(t *testing.T) {
+	fa, fb, fc := plan.FilterAddr("a"), plan.FilterAddr("b"), plan.FilterAddr("c")
+	sd, se := plan.SessionAddr("d"), plan.SessionAddr("e")
+	id := func(a plan.Addr, op plan.OpKind, n int) plan.StepID { return plan.StepID{Addr: a, Op: op, N: n} }
+	step := func(id plan.StepID) plan.Step { return plan.Step{ID: id, Unit: id.Addr.Unit()} }
 	p := &plan.Plan{
 		Changes: []plan.Change{
-			{Address: "filter.a", Action: plan.Create},
-			{Address: "filter.b", Action: plan.Update},
-			{Address: "filter.c", Action: plan.Replace},
-			{Address: "session.d", Action: plan.Delete},
-			{Address: "session.e", Action: plan.Create},
+			{Addr: fa, Action: plan.Create},
+			{Addr: plan.RuleAddr("a", "ingress", 1), Action: plan.Create},
+			{Addr: fb, Action: plan.Update},
+			{Addr: fc, Action: plan.Replace},
+			{Addr: sd, Action: plan.Delete},
+			{Addr: se, Action: plan.Create},
+			{Addr: plan.FilterAddr("f"), Action: plan.Create},
+			{Addr: plan.RuleAddr("f", "ingress", 1), Action: plan.Create},
 		},
 		Steps: []plan.Step{
-			{ID: "1", Address: "filter.a"}, {ID: "2", Address: "filter.b"}, {ID: "3", Address: "filter.c"},
-			{ID: "4", Address: "filter.c"}, {ID: "5", Address: "session.d"}, {ID: "6", Address: "session.e"},
+			step(id(fa, plan.OpCreateFilter, 1)), step(id(fb, plan.OpUpdateFilter, 1)),
+			step(id(fc, plan.OpCreateFilter, 1)), step(id(fc, plan.OpDeleteFilter, 1)),
+			step(id(sd, plan.OpDeleteSession, 1)), step(id(se, plan.OpCreateSession, 1)),
+			step(id(plan.FilterAddr("f"), plan.OpCreateFilter, 1)),
 		},
 	}
-	r := &Run{Plan: p, Result: &apply.Result{Applied: []string{"1", "2", "3", "4", "5"}}}
+	r := &Run{Plan: p, Result: &apply.Result{Applied: []plan.StepID{p.Steps[0].ID, p.Steps[1].ID,
+		p.Steps[2].ID, p.Steps[3].ID, p.Steps[4].ID}}}
 	add, change, destroy := r.Applied()
-	if diff := cmp.Diff([3]int{2, 1, 2}, [3]int{add, change, destroy}); diff != "" {
+	// a and its rule, c (add and destroy); not e, nor f and its rule,
+	// whose creates did not run.
+	if diff := cmp.Diff([3]int{3, 1, 2}, [3]int{add, change, destroy}); diff != "" {
 		t.Errorf("Applied(): -want +got:\n%s", diff)
 	}
 }

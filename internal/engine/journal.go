@@ -45,12 +45,12 @@ func (j *journal) used() map[string]bool {
 // finished records the tokens of the creates of p that finished, and
 // forgets the pending steps once the whole apply succeeded.
 func (j *journal) finished(p *plan.Plan, res *apply.Result, ok bool) {
-	done := map[string]bool{}
+	done := map[plan.StepID]bool{}
 	for _, id := range res.Applied {
 		done[id] = true
 	}
 	for _, s := range p.Steps {
-		if done[s.ID] && s.ClientToken != "" && (s.Op == plan.OpCreateFilter || s.Op == plan.OpCreateSession) && s.Kind != plan.TypeRule {
+		if done[s.ID] && s.ClientToken != "" && s.Kind().Creates() {
 			j.Used = append(j.Used, s.ClientToken)
 		}
 	}

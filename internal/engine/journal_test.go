@@ -13,12 +13,13 @@ import (
 
 func TestJournalFinished(t *testing.T) {
 	p := &plan.Plan{Steps: []plan.Step{
-		{ID: "1", Op: plan.OpCreateFilter, Kind: plan.TypeFilter, ClientToken: "tok-filter"},
-		{ID: "2", Op: plan.OpCreateFilter, Kind: plan.TypeRule, ClientToken: "tok-rules"},
-		{ID: "3", Op: plan.OpCreateSession, Kind: plan.TypeSession, ClientToken: "tok-session"},
-		{ID: "4", Op: plan.OpTag, Kind: plan.TypeFilter},
-		{ID: "5", Op: plan.OpCreateSession, Kind: plan.TypeSession, ClientToken: "tok-failed"},
+		jstep(plan.FilterAddr("a"), &plan.CreateFilter{}, "tok-filter"),
+		jstep(plan.FilterAddr("b"), &plan.CreateRules{Filter: plan.Ref{ID: "tmf-b"}}, "tok-rules"),
+		jstep(plan.SessionAddr("c"), &plan.CreateSession{Filter: plan.Ref{ID: "tmf-b"}}, "tok-session"),
+		jstep(plan.FilterAddr("a"), &plan.Tag{Target: plan.Ref{ID: "tmf-a"}}, ""),
+		jstep(plan.SessionAddr("e"), &plan.CreateSession{Filter: plan.Ref{ID: "tmf-b"}}, "tok-failed"),
 	}}
+	pending := []plan.Step{jstep(plan.FilterAddr("z"), &plan.DeleteFilter{Filter: plan.Ref{ID: "tmf-z"}}, "tok-z")}
 	cases := map[string]struct {
 		reason string
 		ok     bool
@@ -31,13 +32,13 @@ func TestJournalFinished(t *testing.T) {
 		},
 		"Failed": {
 			reason: "An apply that failed keeps its pending steps for the next run.",
-			want:   &journal{Pending: []plan.Step{{ID: "9"}}, Used: []string{"old", "tok-filter", "tok-session"}},
+			want:   &journal{Pending: pending, Used: []string{"old", "tok-filter", "tok-session"}},
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			j := &journal{Pending: []plan.Step{{ID: "9"}}, Used: []string{"old"}}
-			j.finished(p, &apply.Result{Applied: []string{"1", "2", "3", "4"}}, tc.ok)
+			j := &journal{Pending: pending, Used: []string{"old"}}
+			j.finished(p, &apply.Result{Applied: []plan.StepID{p.Steps[0].ID, p.Steps[1].ID, p.Steps[2].ID, p.Steps[3].ID}}, tc.ok)
 			if diff := cmp.Diff(tc.want, j); diff != "" {
 				t.Errorf("%s\nfinished(): -want +got:\n%s", tc.reason, diff)
 			}
@@ -57,7 +58,7 @@ func TestJournalFile(t *testing.T) {
 	if diff := cmp.Diff(&journal{}, readJournal(path)); diff != "" {
 		t.Errorf("readJournal() of a missing file: -want +got:\n%s", diff)
 	}
-	j := &journal{Pending: []plan.Step{{ID: "1", ClientToken: "a"}}}
+	j := &journal{Pending: []plan.Step{jstep(plan.FilterAddr("a"), &plan.CreateFilter{Name: "a"}, "a")}}
 	for i := range journalMax + 2 {
 		j.Used = append(j.Used, string(rune('a'+i%26)))
 	}
@@ -80,4 +81,10 @@ func TestJournalFile(t *testing.T) {
 	if diff := cmp.Diff(&journal{}, readJournal(path)); diff != "" {
 		t.Errorf("readJournal() of a damaged file: -want +got:\n%s", diff)
 	}
+}
+
+// jstep returns the first step of op at addr with token tok.
+func jstep(addr plan.Addr, op plan.Op, tok string) plan.Step {
+	return plan.Step{ID: plan.StepID{Addr: addr, Op: op.Kind(), N: 1}, Unit: addr.Unit(), DependsOn: []plan.StepID{},
+		ClientToken: tok, Op: op}
 }

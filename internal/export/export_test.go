@@ -237,7 +237,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			for _, st := range p.Steps {
 				if !adoptionOnly(st, snap) {
-					t.Errorf("%s\nplan --adopt has step %s (%s) with params %+v; want only tags", tc.reason, st.ID, st.Op, st.Params)
+					t.Errorf("%s\nplan --adopt has step %s with op %+v; want only tags", tc.reason, st.ID, st.Op)
 				}
 			}
 			applyTagsAndNames(t, snap, p)
@@ -276,30 +276,31 @@ func exportAndLoad(t *testing.T, snap *cloud.Snapshot, opts Options) *spec.Stack
 // adoptionOnly reports whether st only tags an object: adoption changes
 // nothing else, unnamed objects included (they are exported as name: "").
 func adoptionOnly(st plan.Step, _ *cloud.Snapshot) bool {
-	return st.Op == plan.OpTag
+	_, ok := st.Op.(*plan.Tag)
+	return ok
 }
 
 // applyTagsAndNames does to snap what the adoption steps of p would.
 func applyTagsAndNames(t *testing.T, snap *cloud.Snapshot, p *plan.Plan) {
 	t.Helper()
 	for _, st := range p.Steps {
+		tag, ok := st.Op.(*plan.Tag)
+		if !ok {
+			t.Fatalf("step %s is not a tag step", st.ID)
+		}
 		var tags *cloud.Tags
-		var name *string
-		if f := snap.Filter(st.Target.ID); f != nil {
-			tags, name = &f.Tags, &f.Name
-		} else if s := snap.Session(st.Target.ID); s != nil {
-			tags, name = &s.Tags, &s.Name
+		if f := snap.Filter(tag.Target.ID); f != nil {
+			tags = &f.Tags
+		} else if s := snap.Session(tag.Target.ID); s != nil {
+			tags = &s.Tags
 		} else {
-			t.Fatalf("step %s writes unknown object %s", st.ID, st.Target.ID)
+			t.Fatalf("step %s writes unknown object %s", st.ID, tag.Target.ID)
 		}
 		if *tags == nil {
 			*tags = cloud.Tags{}
 		}
-		for k, v := range st.Params.Tags {
+		for k, v := range tag.Tags {
 			(*tags)[k] = v
-		}
-		if st.Params.Name != nil {
-			*name = *st.Params.Name
 		}
 	}
 }

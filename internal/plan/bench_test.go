@@ -61,30 +61,27 @@ func benchStack() *spec.Stack {
 // shows once a plan from empty has been applied.
 func liveOf(p *Plan) *cloud.Snapshot {
 	s := emptySnap()
-	ids := map[string]string{}
+	ids := map[StepID]string{}
 	for i, st := range p.Steps {
-		switch {
-		case st.Kind == TypeFilter && st.Op == OpCreateFilter:
+		switch op := st.Op.(type) {
+		case *CreateFilter:
 			id := fmt.Sprintf("tmf-bench%06d", i)
-			f := cloud.Filter{ID: id, Name: deref(st.Params.Name), Tags: st.Params.Tags.Clone(), Status: cloud.StatusCreated}
-			for j, r := range st.Params.Ingress {
-				cr := r.Rule(cloud.Ingress)
-				cr.ID, cr.FilterID, cr.Status = fmt.Sprintf("tmr-bench%06di%d", i, j), id, cloud.StatusCreated
-				f.Ingress = append(f.Ingress, cr)
+			f := cloud.Filter{ID: id, Name: op.Name, Tags: op.Tags.Clone(), Status: cloud.StatusCreated}
+			for j, r := range op.Ingress {
+				r.Direction, r.ID, r.FilterID, r.Status = cloud.Ingress, fmt.Sprintf("tmr-bench%06di%d", i, j), id, cloud.StatusCreated
+				f.Ingress = append(f.Ingress, r)
 			}
-			for j, r := range st.Params.Egress {
-				cr := r.Rule(cloud.Egress)
-				cr.ID, cr.FilterID, cr.Status = fmt.Sprintf("tmr-bench%06de%d", i, j), id, cloud.StatusCreated
-				f.Egress = append(f.Egress, cr)
+			for j, r := range op.Egress {
+				r.Direction, r.ID, r.FilterID, r.Status = cloud.Egress, fmt.Sprintf("tmr-bench%06de%d", i, j), id, cloud.StatusCreated
+				f.Egress = append(f.Egress, r)
 			}
 			s.Filters = append(s.Filters, f)
 			ids[st.ID] = id
-		case st.Kind == TypeSession && st.Op == OpCreateSession:
-			ss := st.Params.Session
-			s.Sessions = append(s.Sessions, cloud.Session{ID: fmt.Sprintf("tms-bench%06d", i), Name: deref(st.Params.Name),
-				Status: cloud.StatusCreated, FilterID: ids[ss.Filter.Step], TargetID: *ss.TargetID, TargetType: *ss.TargetType,
-				SourceIDs: append([]string(nil), ss.SourceIDs...), Priority: *ss.Priority, PacketLength: *ss.PacketLength,
-				Enabled: *ss.Enabled, VNI: 1, Tags: st.Params.Tags.Clone()})
+		case *CreateSession:
+			s.Sessions = append(s.Sessions, cloud.Session{ID: fmt.Sprintf("tms-bench%06d", i), Name: op.Name,
+				Status: cloud.StatusCreated, FilterID: ids[op.Filter.Step], TargetID: op.TargetID, TargetType: op.TargetType,
+				SourceIDs: append([]string(nil), op.SourceIDs...), Priority: op.Priority, PacketLength: op.PacketLength,
+				Enabled: op.Enabled, VNI: 1, Tags: op.Tags.Clone()})
 		}
 	}
 	return s
@@ -146,7 +143,7 @@ func BenchmarkCompute10000Rules(b *testing.B) {
 // plan IDs, tokens and tmsync:applied tags of earlier versions were made
 // with: the streaming encoder must not change a single one.
 func TestDigestIsMarshal(t *testing.T) {
-	values := []any{"a<b>&c\n", map[string]any{"z": 1, "a": []RuleSpec(nil), "m": []string{}}, benchStack(), 42}
+	values := []any{"a<b>&c\n", map[string]any{"z": 1, "a": []hashRule(nil), "m": []string{}}, benchStack(), 42}
 	h := sha256.New()
 	for _, v := range values {
 		b, err := json.Marshal(v)

@@ -40,7 +40,7 @@ type Options struct {
 
 // A Problem is a reason the plan cannot be made.
 type Problem struct {
-	Address string   `json:"address"`
+	Address Addr     `json:"address"`
 	Pos     spec.Pos `json:"-"`
 	Message string   `json:"message"`
 	Hint    string   `json:"hint,omitempty"`
@@ -129,14 +129,15 @@ type planner struct {
 	opts    Options
 	p       *Plan
 	canon   map[*cloud.Filter]cloud.Filter // live filters in canonical form
+	moves   []move                         // the spec's moved entries
 	id      <-chan string                  // the plan ID, once hashed
 
 	problems []Problem
 
 	// steps
-	counters map[string]int    // address/op -> n
-	lastOf   map[string]string // unit -> last step ID
-	openStep string            // the service open step, if any
+	counters map[StepID]int  // address and op (N 0) -> steps so far
+	lastOf   map[Addr]StepID // unit -> its last step
+	openStep StepID          // the service open step, if any
 
 	// ownership
 	ownedFilters  map[string][]*cloud.Filter  // key -> owned filters
@@ -149,7 +150,7 @@ type planner struct {
 	filterMatch map[string]*cloud.Filter
 	swapped     map[string]bool // old filter IDs replaced by a swap
 	// steps that must finish before a live filter is deleted
-	filterUsers map[string][]string
+	filterUsers map[string][]StepID
 	// live filter IDs to delete at the end, with the reason
 	filterDeletes []filterDelete
 	destroyCount  int
@@ -170,14 +171,15 @@ func newPlanner(desired *spec.Stack, live *cloud.Snapshot, opts Options) *planne
 	id := make(chan string, 1)
 	go func() { id <- planID(desired, live, canon, opts) }()
 	return &planner{
-		desired: desired, live: live, opts: opts, canon: canon, id: id,
+		desired: desired, live: live, opts: opts, canon: canon, id: id, moves: parseMoves(desired.Moved),
 		p: &Plan{FormatVersion: FormatVersion, Stack: desired.Name,
-			Region: desired.Region, Endpoint: opts.Endpoint, Changes: []Change{}, Steps: []Step{}},
-		counters: map[string]int{}, lastOf: map[string]string{},
+			Region: desired.Region, Endpoint: opts.Endpoint, Changes: []Change{}, Steps: []Step{},
+			Gaps: []string{}, Notes: []string{}, Unmanaged: []Unmanaged{}},
+		counters: map[StepID]int{}, lastOf: map[Addr]StepID{},
 		ownedFilters: map[string][]*cloud.Filter{}, ownedSessions: map[string][]*cloud.Session{},
 		filterKeyByID: map[string]string{}, taken: map[string]bool{},
 		filterRefs: map[string]Ref{}, filterMatch: map[string]*cloud.Filter{}, swapped: map[string]bool{},
-		filterUsers: map[string][]string{},
+		filterUsers: map[string][]StepID{},
 	}
 }
 
@@ -189,22 +191,24 @@ func (pl *planner) canonical(f *cloud.Filter) cloud.Filter {
 	return cloud.CanonicalLiveFilter(*f)
 }
 
-func (pl *planner) problem(addr string, pos spec.Pos, hint, format string, args ...any) {
+func (pl *planner) problem(addr Addr, pos spec.Pos, hint, format string, args ...any) {
 	pl.problems = append(pl.problems, Problem{Address: addr, Pos: pos, Message: fmt.Sprintf(format, args...), Hint: hint})
 }
 
-// addStep appends s, names it, and makes it depend on the previous step of
-// its unit and on the service open step.
-func (pl *planner) addStep(s Step, deps ...string) string {
-	base := s.Address + "/" + s.Op
+// addStep appends a step of op for the object at addr in unit (the zero
+// unit is addr's own), names it, and makes it depend on the previous step
+// of its unit, on the service open step and on deps.
+func (pl *planner) addStep(addr Addr, op Op, deps ...StepID) StepID {
+	return pl.addUnitStep(addr, addr.Unit(), op, deps...)
+}
+
+func (pl *planner) addUnitStep(addr, unit Addr, op Op, deps ...StepID) StepID {
+	base := StepID{Addr: addr, Op: op.Kind()}
 	pl.counters[base]++
-	s.ID = fmt.Sprintf("%s/%d", base, pl.counters[base])
-	if s.Unit == "" {
-		s.Unit = s.Address
-	}
-	set := map[string]bool{}
-	add := func(d string) {
-		if d != "" && d != s.ID && !set[d] {
+	s := Step{ID: StepID{Addr: addr, Op: op.Kind(), N: pl.counters[base]}, Unit: unit, Op: op}
+	set := map[StepID]bool{}
+	add := func(d StepID) {
+		if !d.IsZero() && d != s.ID && !set[d] {
 			set[d] = true
 			s.DependsOn = append(s.DependsOn, d)
 		}
@@ -214,9 +218,9 @@ func (pl *planner) addStep(s Step, deps ...string) string {
 	for _, d := range deps {
 		add(d)
 	}
-	sort.Strings(s.DependsOn)
+	SortStepIDs(s.DependsOn)
 	if s.DependsOn == nil {
-		s.DependsOn = []string{}
+		s.DependsOn = []StepID{}
 	}
 	pl.lastOf[s.Unit] = s.ID
 	pl.p.Steps = append(pl.p.Steps, s)
@@ -227,18 +231,9 @@ func (pl *planner) addChange(c Change) {
 	if c.Reasons == nil {
 		c.Reasons = []Reason{}
 	}
+	c.Type = c.Addr.Kind
 	pl.p.Changes = append(pl.p.Changes, c)
-	switch c.Action {
-	case Create:
-		pl.p.Summary.Add++
-	case Update:
-		pl.p.Summary.Change++
-	case Delete:
-		pl.p.Summary.Destroy++
-	case Replace:
-		pl.p.Summary.Add++
-		pl.p.Summary.Destroy++
-	}
+	pl.p.Summary.Count(c.Action)
 }
 
 func (pl *planner) run() {
@@ -266,7 +261,7 @@ func (pl *planner) run() {
 // owner returns the stack and key an object's tags name, with the renames
 // of the spec applied: a previous name of the stack reads as the stack, and
 // a moved key as its new key.
-func (pl *planner) owner(kind string, t cloud.Tags) (stack, key string) {
+func (pl *planner) owner(kind Kind, t cloud.Tags) (stack, key string) {
 	stack, key = t[cloud.TagStack], t[cloud.TagKey]
 	for _, prev := range pl.desired.PreviousStacks {
 		if stack == prev && prev != "" {
@@ -274,13 +269,28 @@ func (pl *planner) owner(kind string, t cloud.Tags) (stack, key string) {
 		}
 	}
 	if stack == pl.desired.Name {
-		for _, m := range pl.desired.Moved {
-			if m.From == kind+"."+key {
-				key = strings.TrimPrefix(m.To, kind+".")
+		for _, m := range pl.moves {
+			if m.from == (Addr{Kind: kind, Key: key}) && m.to.Kind == kind {
+				key = m.to.Key
 			}
 		}
 	}
 	return stack, key
+}
+
+type move struct{ from, to Addr }
+
+// parseMoves reads the spec's moved entries; the spec checked their form.
+func parseMoves(ms []spec.Move) []move {
+	var out []move
+	for _, m := range ms {
+		from, err1 := ParseAddr(m.From)
+		to, err2 := ParseAddr(m.To)
+		if err1 == nil && err2 == nil {
+			out = append(out, move{from: from, to: to})
+		}
+	}
+	return out
 }
 
 // renamed reports whether an owned object's tags still carry an old stack
@@ -293,14 +303,14 @@ func (pl *planner) indexOwnership() {
 	stack := pl.desired.Name
 	for i := range pl.live.Filters {
 		f := &pl.live.Filters[i]
-		if st, key := pl.owner(TypeFilter, f.Tags); st == stack && key != "" {
+		if st, key := pl.owner(KindFilter, f.Tags); st == stack && key != "" {
 			pl.ownedFilters[key] = append(pl.ownedFilters[key], f)
 			pl.ownedCount++
 		}
 	}
 	for i := range pl.live.Sessions {
 		s := &pl.live.Sessions[i]
-		if st, key := pl.owner(TypeSession, s.Tags); st == stack && key != "" {
+		if st, key := pl.owner(KindSession, s.Tags); st == stack && key != "" {
 			pl.ownedSessions[key] = append(pl.ownedSessions[key], s)
 			pl.ownedCount++
 		}
@@ -316,19 +326,19 @@ func (pl *planner) planService() {
 	if pl.live.ServiceEnabled || pl.opts.Destroy {
 		return
 	}
+	addr := ServiceAddr(pl.desired.Region)
 	hasObjects := len(pl.desired.Filters)+len(pl.desired.Sessions) > 0
 	if pl.desired.Service == nil || !pl.desired.Service.Enabled {
 		if hasObjects {
-			pl.problem("service."+pl.desired.Region, pl.desired.Pos,
+			pl.problem(addr, pl.desired.Pos,
 				"add `service: {enabled: true}` to the stack to let tmsync open it",
 				"the Traffic Mirror service is not open in region %s", pl.desired.Region)
 		}
 		return
 	}
-	addr := "service." + pl.desired.Region
-	pl.addChange(Change{Address: addr, Type: TypeService, Action: Create, Reasons: []Reason{ReasonOpen},
-		Before: map[string]any{"enabled": false}, After: map[string]any{"enabled": true}})
-	pl.openStep = pl.addStep(Step{Address: addr, Kind: TypeService, Op: OpOpenService, Target: Ref{ID: pl.desired.Region}})
+	pl.addChange(Change{Addr: addr, Action: Create, Reasons: []Reason{ReasonOpen},
+		Before: &Values{Service: &ServiceValues{Enabled: false}}, After: &Values{Service: &ServiceValues{Enabled: true}}})
+	pl.openStep = pl.addStep(addr, &OpenService{})
 }
 
 // userTags returns the tags of t that a user manages: not ownership tags and
@@ -376,8 +386,9 @@ func label(t cloud.Tags, liveHash, wantHash string) []Reason {
 }
 
 // tagSteps plans the tag changes that make live tags equal want (user tags
-// plus ownership), keeping system tags.
-func (pl *planner) tagSteps(addr, kind string, target Ref, live, want cloud.Tags) {
+// plus ownership), keeping system tags. resource is cloud.ResourceFilter or
+// cloud.ResourceSession.
+func (pl *planner) tagSteps(addr Addr, resource string, target Ref, live, want cloud.Tags) {
 	set := cloud.Tags{}
 	for k, v := range want {
 		if w, ok := live[k]; !ok || w != v {
@@ -391,12 +402,11 @@ func (pl *planner) tagSteps(addr, kind string, target Ref, live, want cloud.Tags
 		}
 	}
 	sort.Strings(drop)
-	unit := addr
 	if len(drop) > 0 {
-		pl.addStep(Step{Address: addr, Kind: kind, Op: OpUntag, Unit: unit, Target: target, Params: Params{UntagKeys: drop}})
+		pl.addStep(addr, &Untag{Resource: resource, Target: target, Keys: drop})
 	}
 	if len(set) > 0 {
-		pl.addStep(Step{Address: addr, Kind: kind, Op: OpTag, Unit: unit, Target: target, Params: Params{Tags: set}})
+		pl.addStep(addr, &Tag{Resource: resource, Target: target, Tags: set})
 	}
 }
 
@@ -421,10 +431,6 @@ func ownership(stack, key, applied string, user cloud.Tags) cloud.Tags {
 	return t
 }
 
-func strp(s string) *string { return &s }
-func intp(i int) *int       { return &i }
-func boolp(b bool) *bool    { return &b }
-
 func (pl *planner) reportUnmanaged() {
 	sibling := map[string]bool{}
 	for _, s := range pl.opts.Siblings {
@@ -434,16 +440,16 @@ func (pl *planner) reportUnmanaged() {
 		if sibling[f.Tags[cloud.TagStack]] {
 			continue
 		}
-		if st, _ := pl.owner(TypeFilter, f.Tags); st != pl.desired.Name && !pl.taken[f.ID] {
-			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: TypeFilter, ID: f.ID, Name: f.Name, Stack: st})
+		if st, _ := pl.owner(KindFilter, f.Tags); st != pl.desired.Name && !pl.taken[f.ID] {
+			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: KindFilter, ID: f.ID, Name: f.Name, Stack: st})
 		}
 	}
 	for _, s := range pl.live.Sessions {
 		if sibling[s.Tags[cloud.TagStack]] {
 			continue
 		}
-		if st, _ := pl.owner(TypeSession, s.Tags); st != pl.desired.Name && !pl.taken[s.ID] {
-			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: TypeSession, ID: s.ID, Name: s.Name, Stack: st})
+		if st, _ := pl.owner(KindSession, s.Tags); st != pl.desired.Name && !pl.taken[s.ID] {
+			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: KindSession, ID: s.ID, Name: s.Name, Stack: st})
 		}
 	}
 	sort.Slice(pl.p.Unmanaged, func(i, j int) bool {
@@ -460,13 +466,13 @@ func (pl *planner) checkRails() {
 		return
 	}
 	if pl.destroyCount > 0 && pl.destroyCount >= pl.ownedCount {
-		pl.problem("stack."+pl.desired.Name, pl.desired.Pos,
+		pl.problem(StackAddr(pl.desired.Name), pl.desired.Pos,
 			"if that is what you want, run `tmsync destroy` or pass --allow-destroy",
 			"the plan deletes every object the stack owns (%d)", pl.destroyCount)
 		return
 	}
 	if pl.opts.MaxDestroy > 0 && pl.destroyCount > pl.opts.MaxDestroy {
-		pl.problem("stack."+pl.desired.Name, pl.desired.Pos,
+		pl.problem(StackAddr(pl.desired.Name), pl.desired.Pos,
 			"review the plan, then pass --allow-destroy or raise --max-destroy",
 			"the plan deletes %d objects, more than --max-destroy %d", pl.destroyCount, pl.opts.MaxDestroy)
 	}
@@ -483,16 +489,9 @@ func (pl *planner) assignTokens() {
 			defer wg.Done()
 			for i := range part {
 				s := &part[i]
-				// Tag, untag and resource-group moves take no token:
-				// they are idempotent by value (C5).
-				switch s.Op {
-				case OpTag, OpUntag, OpMoveGroup:
-					continue
+				if s.Op.Kind().Tokened() {
+					s.ClientToken = token(pl.p.ID, s.ID.String(), s.Op)
 				}
-				s.ClientToken = token(pl.p.ID, s.ID, struct {
-					Target Ref
-					Params Params
-				}{s.Target, s.Params})
 			}
 		}()
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,25 +63,20 @@ func applied(t *testing.T, desired *spec.Stack) *cloud.Snapshot {
 	return s
 }
 
-func ops(p *Plan) []string {
-	var out []string
-	for _, s := range p.Steps {
-		out = append(out, s.ID)
-	}
-	return out
-}
+// sid is the ID of step n of op for the object at addr.
+func sid(addr Addr, op OpKind, n int) StepID { return StepID{Addr: addr, Op: op, N: n} }
 
 func TestCreateFromEmpty(t *testing.T) {
 	desired := stk([]*spec.Filter{filt("web", rules(1, 2)...)}, sess("ids", "web", 5, "eni-a", "eni-b"))
 	closed := emptySnap()
 	closed.ServiceEnabled = false
 	p, after := converge(t, desired, closed, Options{})
-	want := []string{
-		"service.cn-hangzhou/open/1",
-		"filter.web/create/1",
-		"session.ids/create/1",
+	want := []StepID{
+		sid(ServiceAddr("cn-hangzhou"), OpOpenService, 1),
+		sid(FilterAddr("web"), OpCreateFilter, 1),
+		sid(SessionAddr("ids"), OpCreateSession, 1),
 	}
-	if diff := cmp.Diff(want, ops(p)); diff != "" {
+	if diff := cmp.Diff(want, stepIDs(p)); diff != "" {
 		t.Errorf("steps (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(Summary{Add: 5}, p.Summary); diff != "" {
@@ -95,18 +91,9 @@ func TestCreateFromEmpty(t *testing.T) {
 			t.Errorf("step %s token %q, want tm1- and 40 characters", s.ID, s.ClientToken)
 		}
 	}
-	if got := p.Step("session.ids/create/1").DependsOn; !contains(got, "filter.web/create/1") {
+	if got := p.Step(sid(SessionAddr("ids"), OpCreateSession, 1)).DependsOn; !slices.Contains(got, sid(FilterAddr("web"), OpCreateFilter, 1)) {
 		t.Errorf("session create depends on %v, want the filter create", got)
 	}
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func TestTokensAreDeterministic(t *testing.T) {
@@ -161,18 +148,18 @@ func TestRuleReorders(t *testing.T) {
 			p, _ := converge(t, stk([]*spec.Filter{filt("web", tc.after...)}, sess("ids", "web", 5, "eni-a")), live, Options{})
 			n, swap := 0, false
 			for _, s := range p.Steps {
-				if s.Op == OpUpdateRule {
+				if s.Kind() == OpUpdateRule {
 					n++
 				}
-				if s.Address == "filter.web" && s.Op == OpCreateFilter {
+				if s.Addr() == FilterAddr("web") && s.Kind() == OpCreateFilter {
 					swap = true
 				}
 			}
 			if swap != tc.wantSwap {
-				t.Errorf("%s\nswap = %v, want %v; steps %v", tc.reason, swap, tc.wantSwap, ops(p))
+				t.Errorf("%s\nswap = %v, want %v; steps %v", tc.reason, swap, tc.wantSwap, stepIDs(p))
 			}
 			if !tc.wantSwap && n != tc.wantOps {
-				t.Errorf("%s\nupdate-rule steps = %d, want %d; steps %v", tc.reason, n, tc.wantOps, ops(p))
+				t.Errorf("%s\nupdate-rule steps = %d, want %d; steps %v", tc.reason, n, tc.wantOps, stepIDs(p))
 			}
 			if len(p.Gaps) > 0 {
 				t.Errorf("%s\nunexpected gaps %v", tc.reason, p.Gaps)
@@ -238,12 +225,13 @@ func TestSessions(t *testing.T) {
 	cases := map[string]struct {
 		reason string
 		change func(s *spec.Stack)
-		want   []string // ops in order, without tags
+		want   []StepID // steps in order, without tags
 	}{
 		"swap priorities": {
 			reason: "two sessions swapping priorities go through a temporary one",
 			change: func(s *spec.Stack) { s.Sessions[0].Priority, s.Sessions[1].Priority = 20, 10 },
-			want:   []string{"session.a/update/1", "session.b/update/1", "session.a/update/2"},
+			want: []StepID{sid(SessionAddr("a"), OpUpdateSession, 1), sid(SessionAddr("b"), OpUpdateSession, 1),
+				sid(SessionAddr("a"), OpUpdateSession, 2)},
 		},
 		"move a source": {
 			reason: "a source moves from a to b: added to b, removed from a",
@@ -251,16 +239,16 @@ func TestSessions(t *testing.T) {
 				s.Sessions[0].Sources = []string{"eni-1"}
 				s.Sessions[1].Sources = []string{"eni-2", "eni-3"}
 			},
-			want: []string{"session.a/remove-sources/1", "session.b/add-sources/1"},
+			want: []StepID{sid(SessionAddr("a"), OpRemoveSources, 1), sid(SessionAddr("b"), OpAddSources, 1)},
 		},
 		"every field": {
 			reason: "every updatable attribute in one call",
 			change: func(s *spec.Stack) {
 				x := s.Sessions[0]
 				x.Name, x.Description, x.TargetID, x.TargetType = "renamed", "new", "lb-1", cloud.TargetSLB
-				x.Priority, x.PacketLength, x.Enabled, x.VNI = 11, 9000, false, intp(42)
+				x.Priority, x.PacketLength, x.Enabled, x.VNI = 11, 9000, false, intPtr(42)
 			},
-			want: []string{"session.a/update/1"},
+			want: []StepID{sid(SessionAddr("a"), OpUpdateSession, 1)},
 		},
 		"new filter, old deleted": {
 			reason: "a session moves to a new filter; the old one is deleted after",
@@ -268,7 +256,8 @@ func TestSessions(t *testing.T) {
 				s.Filters = []*spec.Filter{filt("web2", rules(3)...)}
 				s.Sessions[0].Filter, s.Sessions[1].Filter = "web2", "web2"
 			},
-			want: []string{"filter.web2/create/1", "session.a/update/1", "session.b/update/1", "filter.web/delete/1"},
+			want: []StepID{sid(FilterAddr("web2"), OpCreateFilter, 1), sid(SessionAddr("a"), OpUpdateSession, 1),
+				sid(SessionAddr("b"), OpUpdateSession, 1), sid(FilterAddr("web"), OpDeleteFilter, 1)},
 		},
 	}
 	for name, tc := range cases {
@@ -278,9 +267,9 @@ func TestSessions(t *testing.T) {
 				sess("a", "web", 10, "eni-1", "eni-2"), sess("b", "web", 20, "eni-3"))
 			tc.change(desired)
 			p, _ := converge(t, desired, live, Options{})
-			var got []string
+			var got []StepID
 			for _, s := range p.Steps {
-				if s.Op != OpTag && s.Op != OpUntag {
+				if s.Kind() != OpTag && s.Kind() != OpUntag {
 					got = append(got, s.ID)
 				}
 			}
@@ -318,7 +307,7 @@ func TestAdoption(t *testing.T) {
 		t.Fatalf("changes = %+v, want one update labelled adopt", p.Changes)
 	}
 	for _, s := range p.Steps {
-		if s.Op != OpTag {
+		if s.Kind() != OpTag {
 			t.Errorf("adoption of an equal filter should only tag, got step %s", s.ID)
 		}
 	}
@@ -341,7 +330,7 @@ func driftBase() *spec.Stack {
 	f := filt("web", rules(1)...)
 	f.Description, f.ResourceGroupID, f.Tags = "d", "rg-1", cloud.Tags{"team": "a"}
 	x := sess("a", "web", 10, "eni-1")
-	x.Description, x.ResourceGroupID, x.Tags, x.VNI = "d", "rg-1", cloud.Tags{"team": "a"}, intp(5)
+	x.Description, x.ResourceGroupID, x.Tags, x.VNI = "d", "rg-1", cloud.Tags{"team": "a"}, intPtr(5)
 	return stk([]*spec.Filter{f, filt("other", rules(1)...)}, x)
 }
 
@@ -364,7 +353,7 @@ func TestDriftAndSpecLabels(t *testing.T) {
 		"session target":      {func(s *cloud.Snapshot) { s.Sessions[0].TargetID = "eni-other" }, func(s *spec.Stack) { s.Sessions[0].TargetID = "eni-other" }},
 		"session priority":    {func(s *cloud.Snapshot) { s.Sessions[0].Priority = 11 }, func(s *spec.Stack) { s.Sessions[0].Priority = 11 }},
 		"session packet":      {func(s *cloud.Snapshot) { s.Sessions[0].PacketLength = 9000 }, func(s *spec.Stack) { s.Sessions[0].PacketLength = 9000 }},
-		"session vni":         {func(s *cloud.Snapshot) { s.Sessions[0].VNI = 6 }, func(s *spec.Stack) { s.Sessions[0].VNI = intp(6) }},
+		"session vni":         {func(s *cloud.Snapshot) { s.Sessions[0].VNI = 6 }, func(s *spec.Stack) { s.Sessions[0].VNI = intPtr(6) }},
 		"session enabled":     {func(s *cloud.Snapshot) { s.Sessions[0].Enabled = false }, func(s *spec.Stack) { s.Sessions[0].Enabled = false }},
 		"session sources": {func(s *cloud.Snapshot) { s.Sessions[0].SourceIDs = []string{"eni-1", "eni-9"} },
 			func(s *spec.Stack) { s.Sessions[0].Sources = []string{"eni-1", "eni-9"} }},
@@ -387,7 +376,7 @@ func TestDriftAndSpecLabels(t *testing.T) {
 				}
 				for _, c := range p.Changes {
 					if !c.HasReason(side) || len(c.Reasons) != 1 {
-						t.Errorf("change %s reasons %v, want only %s", c.Address, c.Reasons, side)
+						t.Errorf("change %s reasons %v, want only %s", c.Addr, c.Reasons, side)
 					}
 				}
 			})
@@ -408,7 +397,7 @@ func TestFriendlyFormsPlanNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !p.Empty() {
-		t.Errorf("plan after apply = %v, want none", ops(p))
+		t.Errorf("plan after apply = %v, want none", stepIDs(p))
 	}
 }
 
@@ -420,11 +409,11 @@ func TestDuplicatesByKey(t *testing.T) {
 	dup.Ingress = nil // a worse match
 	live.Filters = append(live.Filters, dup)
 	p, after := converge(t, desired, live, Options{})
-	if got := countOwned(after, testStack); got["filter.web"] != 1 {
+	if got := countOwned(after, testStack); got[FilterAddr("web")] != 1 {
 		t.Errorf("owned per key = %v, want one filter.web", got)
 	}
 	if after.Filter("tmf-dup") != nil {
-		t.Errorf("kept the duplicate with fewer matching rules; steps %v", ops(p))
+		t.Errorf("kept the duplicate with fewer matching rules; steps %v", stepIDs(p))
 	}
 }
 
@@ -488,7 +477,7 @@ func TestRandomPermutations(t *testing.T) {
 			}
 			if n < 10 {
 				for _, s := range p.Steps {
-					if s.Op == OpDeleteRules || s.Op == OpCreateRules || s.Op == OpCreateFilter {
+					if k := s.Kind(); k == OpDeleteRules || k == OpCreateRules || k == OpCreateFilter {
 						t.Errorf("pure permutation with a free slot used %s", s.ID)
 					}
 				}
@@ -510,16 +499,16 @@ func TestRenames(t *testing.T) {
 	desired.Moved = []spec.Move{{From: "filter.old", To: "filter.new"}, {From: "session.a", To: "session.b"}}
 	p, after := converge(t, desired, live, Options{})
 	for _, s := range p.Steps {
-		if s.Op != OpTag {
+		if s.Kind() != OpTag {
 			t.Errorf("a rename should only re-tag, got step %s", s.ID)
 		}
 	}
 	for _, c := range p.Changes {
 		if !c.HasReason(ReasonRename) {
-			t.Errorf("change %s reasons %v, want rename", c.Address, c.Reasons)
+			t.Errorf("change %s reasons %v, want rename", c.Addr, c.Reasons)
 		}
 	}
-	if got := countOwned(after, testStack); got["filter.new"] != 1 || got["session.b"] != 1 || len(got) != 2 {
+	if got := countOwned(after, testStack); got[FilterAddr("new")] != 1 || got[SessionAddr("b")] != 1 || len(got) != 2 {
 		t.Errorf("owned after = %v, want filter.new and session.b", got)
 	}
 	if after.Filters[0].ID != live.Filters[0].ID || after.Sessions[0].ID != live.Sessions[0].ID {
@@ -577,11 +566,11 @@ func TestManagedFieldsChange(t *testing.T) {
 			p, _ := converge(t, want, live, Options{})
 			for _, c := range p.Changes {
 				if len(c.Reasons) != 1 || c.Reasons[0] != ReasonSpec {
-					t.Errorf("change %s reasons %v, want only spec", c.Address, c.Reasons)
+					t.Errorf("change %s reasons %v, want only spec", c.Addr, c.Reasons)
 				}
 			}
 			for _, s := range p.Steps {
-				if s.Op != OpTag {
+				if s.Kind() != OpTag {
 					t.Errorf("step %s, want only the applied tag", s.ID)
 				}
 			}
@@ -597,7 +586,18 @@ func TestEmptyNameLeavesObjectsUnnamed(t *testing.T) {
 	desired := stk([]*spec.Filter{f}, s)
 	p, after := converge(t, desired, emptySnap(), Options{})
 	for _, st := range p.Steps {
-		if st.Params.Name != nil {
+		var named bool
+		switch op := st.Op.(type) {
+		case *CreateFilter:
+			named = op.Name != ""
+		case *UpdateFilter:
+			named = op.Name != nil
+		case *CreateSession:
+			named = op.Name != ""
+		case *UpdateSession:
+			named = op.Name != nil
+		}
+		if named {
 			t.Errorf("step %s sends a name", st.ID)
 		}
 	}
@@ -607,6 +607,6 @@ func TestEmptyNameLeavesObjectsUnnamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !again.Empty() {
-		t.Errorf("a name given outside tmsync is diffed although the spec leaves it unset: %v", ops(again))
+		t.Errorf("a name given outside tmsync is diffed although the spec leaves it unset: %v", stepIDs(again))
 	}
 }

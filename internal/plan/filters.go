@@ -21,62 +21,47 @@ func specRules(f *spec.Filter, dir string) []cloud.Rule {
 	return out
 }
 
-// filterAttrs is the reviewable form of a filter's own attributes. Fields
-// the spec leaves unset (description, resource group) are not managed and
-// so left out of both sides.
-func filterAttrs(d *spec.Filter, name, desc, rg string, tags cloud.Tags) map[string]any {
-	m := map[string]any{"tags": map[string]string(userTags(tags))}
-	if d.Name != "" {
-		m["name"] = name
-	}
-	if d.Description != "" {
-		m["description"] = desc
-	}
-	if d.ResourceGroupID != "" {
-		m["resource_group_id"] = rg
-	}
-	return m
+// filterValues is the reviewable form of a filter's own attributes. Fields
+// the spec leaves unset (name "", description, resource group) are not
+// managed and so left out of both sides.
+func filterValues(d *spec.Filter, name, desc, rg string, tags cloud.Tags) *Values {
+	return &Values{Filter: &FilterValues{
+		Name:            managed(d.Name != "", name),
+		Description:     managed(d.Description != "", desc),
+		ResourceGroupID: managed(d.ResourceGroupID != "", rg),
+		Tags:            userTags(tags),
+	}}
 }
 
-// filterHashAttrs adds the rules to the attributes, for tmsync:applied.
-func filterHashAttrs(attrs map[string]any, ingress, egress []cloud.Rule) map[string]any {
-	m := map[string]any{}
-	for k, v := range attrs {
-		m[k] = v
-	}
-	for _, dir := range directions {
-		rs := ingress
-		if dir == cloud.Egress {
-			rs = egress
-		}
-		var specs []RuleSpec // nil, not empty, when there are none: it is hashed
-		if len(rs) > 0 {
-			specs = make([]RuleSpec, 0, len(rs))
-		}
-		for _, r := range sortedRules(rs) {
-			specs = append(specs, ruleSpec(r))
-		}
-		m[dir] = specs
-	}
-	return m
+func wantFilterValues(d *spec.Filter) *Values {
+	return filterValues(d, d.Name, d.Description, d.ResourceGroupID, d.Tags)
 }
 
-func wantFilterAttrs(d *spec.Filter) map[string]any {
-	return filterAttrs(d, d.Name, d.Description, d.ResourceGroupID, d.Tags)
+func liveFilterValues(d *spec.Filter, l *cloud.Filter) *Values {
+	return filterValues(d, l.Name, l.Description, l.ResourceGroupID, l.Tags)
 }
 
-func liveFilterAttrs(d *spec.Filter, l *cloud.Filter) map[string]any {
-	return filterAttrs(d, l.Name, l.Description, l.ResourceGroupID, l.Tags)
+// deletedFilterValues is what a reviewer sees of a filter being deleted.
+func deletedFilterValues(l *cloud.Filter) *Values {
+	return &Values{Filter: &FilterValues{ID: l.ID, Name: strPtr(l.Name),
+		Description: managed(l.Description != "", l.Description), Tags: userTags(l.Tags)}}
+}
+
+func wantFilterHash(d *spec.Filter) (map[string]any, string) {
+	in := filterHashInput(d, d.Name, d.Description, d.ResourceGroupID, d.Tags,
+		specRules(d, cloud.Ingress), specRules(d, cloud.Egress))
+	return in, appliedHash(in)
 }
 
 // filterCost counts what differs between d and l: to pick which of two
 // owned filters with one key to keep.
 func filterCost(d *spec.Filter, l *cloud.Filter) int {
 	l2 := cloud.CanonicalLiveFilter(*l)
+	w, h := wantFilterValues(d).Filter, liveFilterValues(d, &l2).Filter
 	n := 0
-	wa, la := wantFilterAttrs(d), liveFilterAttrs(d, &l2)
-	for k := range wa {
-		if fmt.Sprint(wa[k]) != fmt.Sprint(la[k]) {
+	for _, differ := range []bool{!eqPtr(w.Name, h.Name), !eqPtr(w.Description, h.Description),
+		!eqPtr(w.ResourceGroupID, h.ResourceGroupID), !w.Tags.Equal(h.Tags)} {
+		if differ {
 			n++
 		}
 	}
@@ -85,6 +70,10 @@ func filterCost(d *spec.Filter, l *cloud.Filter) int {
 		n += len(rd.deletes) + len(rd.updates) + len(rd.moves) + len(rd.creates)
 	}
 	return n
+}
+
+func eqPtr[T comparable](a, b *T) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 func (pl *planner) filterInUse(id string) bool {
@@ -99,13 +88,12 @@ func (pl *planner) filterInUse(id string) bool {
 // matchFilter finds the live filter for d: by id (adoption), else the best
 // owned filter with d's key. Other owned filters with the key are deleted.
 func (pl *planner) matchFilter(d *spec.Filter) (*cloud.Filter, []Reason) {
-	addr := "filter." + d.Key
 	cands := pl.ownedFilters[d.Key]
 	var keep *cloud.Filter
 	var reasons []Reason
 	if d.ID != "" {
 		l := pl.live.Filter(d.ID)
-		take, adopt := pl.byID(TypeFilter, d.Key, d.ID, d.Pos, l != nil, tagsOf(l))
+		take, adopt := pl.byID(KindFilter, d.Key, d.ID, d.Pos, l != nil, tagsOf(l))
 		if !take {
 			return nil, nil
 		}
@@ -131,11 +119,11 @@ func (pl *planner) matchFilter(d *spec.Filter) (*cloud.Filter, []Reason) {
 		var same []string
 		for i := range pl.live.Filters {
 			l := &pl.live.Filters[i]
-			if st, _ := pl.owner(TypeFilter, l.Tags); st == "" && l.Name == d.Name {
+			if st, _ := pl.owner(KindFilter, l.Tags); st == "" && l.Name == d.Name {
 				same = append(same, l.ID)
 			}
 		}
-		pl.noteNameMatch(TypeFilter, addr, same)
+		pl.noteNameMatch(FilterAddr(d.Key), same)
 	}
 	for _, c := range cands {
 		if c != keep {
@@ -155,55 +143,64 @@ func tagsOf(f *cloud.Filter) cloud.Tags {
 	return f.Tags
 }
 
-func (pl *planner) createFilterStep(d *spec.Filter, addr string) string {
-	in, eg := specRules(d, cloud.Ingress), specRules(d, cloud.Egress)
-	hash := appliedHash(filterHashAttrs(wantFilterAttrs(d), in, eg))
-	params := Params{ResourceGroupID: d.ResourceGroupID,
-		Tags: ownership(pl.desired.Name, d.Key, appliedValue(hash, ""), d.Tags)}
-	if d.Name != "" {
-		params.Name = strp(d.Name)
+// createFilterOp is the create of d, its rules inline.
+func (pl *planner) createFilterOp(d *spec.Filter) *CreateFilter {
+	_, hash := wantFilterHash(d)
+	return &CreateFilter{Name: d.Name, Description: d.Description, ResourceGroupID: d.ResourceGroupID,
+		Tags:    ownership(pl.desired.Name, d.Key, appliedValue(hash, ""), d.Tags),
+		Ingress: opRules(specRules(d, cloud.Ingress)), Egress: opRules(specRules(d, cloud.Egress))}
+}
+
+// opRules returns rs sorted, as a create sends them.
+func opRules(rs []cloud.Rule) []cloud.Rule {
+	var out []cloud.Rule
+	for _, r := range sortedRules(rs) {
+		r.ID, r.FilterID, r.Status = "", "", ""
+		out = append(out, r)
 	}
-	if d.Description != "" {
-		params.Description = strp(d.Description)
-	}
-	for _, r := range sortedRules(in) {
-		params.Ingress = append(params.Ingress, ruleSpec(r))
-	}
-	for _, r := range sortedRules(eg) {
-		params.Egress = append(params.Egress, ruleSpec(r))
-	}
-	return pl.addStep(Step{Address: addr, Kind: TypeFilter, Op: OpCreateFilter, Params: params})
+	return out
 }
 
 func (pl *planner) planFilter(d *spec.Filter) {
-	addr := "filter." + d.Key
 	live, adopt := pl.matchFilter(d)
-	if live == nil {
-		if d.ID != "" {
-			return // a problem was reported
-		}
-		id := pl.createFilterStep(d, addr)
-		pl.filterRefs[d.Key] = Ref{Step: id}
-		pl.addChange(Change{Address: addr, Type: TypeFilter, Action: Create, Reasons: []Reason{ReasonSpec},
-			Before: nil, After: wantFilterAttrs(d)})
-		for _, dir := range directions {
-			for _, r := range sortedRules(specRules(d, dir)) {
-				pl.addChange(Change{Address: ruleAddress(addr, dir, r.Priority), Type: TypeRule, Action: Create,
-					Reasons: []Reason{ReasonSpec}, After: ruleAttrs(r)})
-			}
-		}
-		return
+	switch {
+	case live != nil:
+		pl.updateFilter(d, live, adopt)
+	case d.ID == "":
+		pl.createFilter(d)
 	}
+	// else a problem was reported
+}
+
+// createFilter plans a filter that does not exist yet: one call with its
+// rules and tags.
+func (pl *planner) createFilter(d *spec.Filter) {
+	addr := FilterAddr(d.Key)
+	op := pl.createFilterOp(d)
+	id := pl.addStep(addr, op)
+	pl.filterRefs[d.Key] = Ref{Step: id}
+	pl.addChange(Change{Addr: addr, Action: Create, Reasons: []Reason{ReasonSpec}, After: wantFilterValues(d)})
+	for _, rs := range [][]cloud.Rule{op.Ingress, op.Egress} {
+		for _, r := range rs {
+			pl.addChange(Change{Addr: RuleAddr(d.Key, r.Direction, r.Priority), Action: Create,
+				Reasons: []Reason{ReasonSpec}, After: ruleValues(r)})
+		}
+	}
+}
+
+// updateFilter plans the changes that make live filter l equal d: its own
+// attributes, its rules per direction (or a swap for a new filter when the
+// rules cannot be reordered in place), its resource group and its tags.
+func (pl *planner) updateFilter(d *spec.Filter, live *cloud.Filter, adopt []Reason) {
+	addr := FilterAddr(d.Key)
 	pl.filterMatch[d.Key] = live
 	l := pl.canonical(live)
 	ref := Ref{ID: l.ID}
 	pl.filterRefs[d.Key] = ref
 
-	wantAttrs, haveAttrs := wantFilterAttrs(d), liveFilterAttrs(d, &l)
-	in, eg := specRules(d, cloud.Ingress), specRules(d, cloud.Egress)
-	wantHashAttrs := filterHashAttrs(wantAttrs, in, eg)
-	wantHash := appliedHash(wantHashAttrs)
-	liveHash := hashLike(filterHashAttrs(haveAttrs, l.Ingress, l.Egress), wantHashAttrs, wantHash)
+	wantHashIn, wantHash := wantFilterHash(d)
+	liveHash := hashLike(filterHashInput(d, l.Name, l.Description, l.ResourceGroupID, l.Tags, l.Ingress, l.Egress),
+		wantHashIn, wantHash)
 	reasons := adopt
 	if reasons == nil {
 		reasons = label(l.Tags, liveHash, wantHash)
@@ -215,36 +212,18 @@ func (pl *planner) planFilter(d *spec.Filter) {
 	wantTags := ownership(pl.desired.Name, d.Key, wantHash, d.Tags)
 	stepsBefore := len(pl.p.Steps)
 
-	// Rules, per direction.
-	diffs := map[string]ruleDiff{}
-	stuck := false
-	for _, dir := range directions {
-		rd := diffRules(dir, specRules(d, dir), l.Rules(dir), false)
-		diffs[dir] = rd
-		stuck = stuck || rd.stuck
-	}
-	if stuck {
-		if pl.canSwap(d, &l) {
-			pl.swapFilter(d, &l, addr, reasons)
-			return
-		}
-		if !pl.opts.AllowGap {
-			pl.problem(addr, d.Pos, "free a priority (at most 9 rules in that direction), or pass --allow-gap to delete and recreate a rule",
-				"the new rule order needs a free priority and none is free; the filter cannot be swapped for a new one because it is protected or used by a session this stack does not manage")
-			return
-		}
-		for _, dir := range directions {
-			diffs[dir] = diffRules(dir, specRules(d, dir), l.Rules(dir), true)
-		}
+	diffs, ok := pl.filterRuleDiffs(d, &l, reasons)
+	if !ok {
+		return // swapped, or a problem was reported
 	}
 
 	// The filter's own attributes.
-	edit := Params{}
+	edit := &UpdateFilter{Filter: ref}
 	if d.Name != "" && l.Name != d.Name {
-		edit.Name = strp(d.Name)
+		edit.Name = strPtr(d.Name)
 	}
 	if d.Description != "" && l.Description != d.Description {
-		edit.Description = strp(d.Description)
+		edit.Description = strPtr(d.Description)
 	}
 	attrsChanged := edit.Name != nil || edit.Description != nil ||
 		(d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID) ||
@@ -256,76 +235,109 @@ func (pl *planner) planFilter(d *spec.Filter) {
 		}
 	}
 	if attrsChanged || tagsOnly || reasons[0] == ReasonAdopt {
-		pl.addChange(Change{Address: addr, Type: TypeFilter, ID: l.ID, Action: Update, Reasons: reasons,
-			Before: haveAttrs, After: wantAttrs})
+		pl.addChange(Change{Addr: addr, ID: l.ID, Action: Update, Reasons: reasons,
+			Before: liveFilterValues(d, &l), After: wantFilterValues(d)})
 	}
 	if edit.Name != nil || edit.Description != nil {
-		pl.addStep(Step{Address: addr, Kind: TypeFilter, Op: OpUpdateFilter, Target: ref, Params: edit})
+		pl.addStep(addr, edit)
 	}
+	pl.emitRules(d.Key, ref, diffs, reasons)
+	if d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID {
+		pl.addStep(addr, &MoveGroup{Resource: cloud.ResourceFilter, Target: ref, ResourceGroupID: d.ResourceGroupID})
+	}
+	wantTags[cloud.TagApplied] = pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, len(pl.p.Steps) > stepsBefore)
+	pl.tagSteps(addr, cloud.ResourceFilter, ref, l.Tags, wantTags)
+}
 
-	// Deletes of both directions in one call, then in-place updates and
-	// moves, then creates of both directions in one call.
+// filterRuleDiffs matches the rules of each direction (C6). When a reorder
+// needs a free priority and none is free, it swaps the filter for a new one
+// if it can, else plans with gaps if allowed, else reports a problem; ok is
+// false when the caller has nothing more to plan.
+func (pl *planner) filterRuleDiffs(d *spec.Filter, l *cloud.Filter, reasons []Reason) (map[string]ruleDiff, bool) {
+	diffs := map[string]ruleDiff{}
+	stuck := false
+	for _, dir := range directions {
+		rd := diffRules(dir, specRules(d, dir), l.Rules(dir), false)
+		diffs[dir] = rd
+		stuck = stuck || rd.stuck
+	}
+	if !stuck {
+		return diffs, true
+	}
+	if pl.canSwap(d, l) {
+		pl.swapFilter(d, l, reasons)
+		return nil, false
+	}
+	if !pl.opts.AllowGap {
+		pl.problem(FilterAddr(d.Key), d.Pos, "free a priority (at most 9 rules in that direction), or pass --allow-gap to delete and recreate a rule",
+			"the new rule order needs a free priority and none is free; the filter cannot be swapped for a new one because it is protected or used by a session this stack does not manage")
+		return nil, false
+	}
+	for _, dir := range directions {
+		diffs[dir] = diffRules(dir, specRules(d, dir), l.Rules(dir), true)
+	}
+	return diffs, true
+}
+
+// emitRules plans the rule steps of a filter: the deletes of both
+// directions in one call, then in-place updates and moves, then the creates
+// of both directions in one call; and a change per rule for review.
+func (pl *planner) emitRules(key string, ref Ref, diffs map[string]ruleDiff, reasons []Reason) {
+	addr := FilterAddr(key)
 	var delIDs []string
 	for _, dir := range directions {
-		rd := diffs[dir]
-		for _, r := range rd.deletes {
+		for _, r := range diffs[dir].deletes {
 			delIDs = append(delIDs, r.ID)
 		}
 	}
 	if len(delIDs) > 0 {
-		pl.addStep(Step{Address: addr, Kind: TypeRule, Op: OpDeleteRules, Target: ref, Params: Params{RuleIDs: delIDs}})
+		pl.addStep(addr, &DeleteRules{Filter: ref, RuleIDs: delIDs})
 	}
-	var create Params
+	create := &CreateRules{Filter: ref}
 	for _, dir := range directions {
 		rd := diffs[dir]
 		for _, u := range rd.updates {
-			raddr := ruleAddress(addr, dir, u.want.Priority)
-			pl.addStep(Step{Address: raddr, Kind: TypeRule, Op: OpUpdateRule, Unit: addr, Target: Ref{ID: u.live.ID}, Parent: &ref,
-				Params: Params{Rule: ruleEdit(u.live, u.want)}})
-			pl.addChange(Change{Address: raddr, Type: TypeRule, ID: u.live.ID, Action: Update, Reasons: reasons,
-				Before: ruleAttrs(u.live), After: ruleAttrs(withID(u.want, u.live.ID))})
+			raddr := RuleAddr(key, dir, u.want.Priority)
+			pl.addStep(raddr, &UpdateRule{Filter: ref, RuleID: u.live.ID, RulePatch: rulePatch(u.live, u.want)})
+			pl.addChange(Change{Addr: raddr, ID: u.live.ID, Action: Update, Reasons: reasons,
+				Before: ruleValues(u.live), After: ruleValues(withID(u.want, u.live.ID))})
 		}
 		for _, m := range rd.moves {
-			raddr := ruleAddress(addr, dir, m.final)
-			pl.addStep(Step{Address: raddr, Kind: TypeRule, Op: OpUpdateRule, Unit: addr, Target: Ref{ID: m.live.ID}, Parent: &ref,
-				Params: Params{Rule: &RuleEdit{Priority: intp(m.to)}}})
+			raddr := RuleAddr(key, dir, m.final)
+			pl.addStep(raddr, &UpdateRule{Filter: ref, RuleID: m.live.ID, RulePatch: cloud.RulePatch{Priority: intPtr(m.to)}})
 			if m.to == m.final {
 				after := m.live
 				after.Priority = m.final
-				pl.addChange(Change{Address: raddr, Type: TypeRule, ID: m.live.ID, Action: Update,
+				pl.addChange(Change{Addr: raddr, ID: m.live.ID, Action: Update,
 					Reasons: append(append([]Reason{}, reasons...), ReasonMove),
-					Before:  ruleAttrs(m.live), After: ruleAttrs(after)})
+					Before:  ruleValues(m.live), After: ruleValues(after)})
 			}
 		}
 		for _, r := range rd.deletes {
-			raddr := ruleAddress(addr, dir, r.Priority)
-			act, rs := Delete, reasons
-			if rd.replaced[r.ID] {
+			if rd.replaced[r.ID] || isGap(rd.gaps, r) {
 				continue // shown with its create as a replace
 			}
-			if isGap(rd.gaps, r) {
-				continue
-			}
-			pl.addChange(Change{Address: raddr, Type: TypeRule, ID: r.ID, Action: act, Reasons: rs, Before: ruleAttrs(r)})
+			pl.addChange(Change{Addr: RuleAddr(key, dir, r.Priority), ID: r.ID, Action: Delete, Reasons: reasons, Before: ruleValues(r)})
 		}
 		for _, r := range rd.creates {
-			raddr := ruleAddress(addr, dir, r.Priority)
-			spec := ruleSpec(r)
+			raddr := RuleAddr(key, dir, r.Priority)
+			w := r
+			w.ID, w.FilterID, w.Status = "", "", ""
 			if dir == cloud.Ingress {
-				create.Ingress = append(create.Ingress, spec)
+				create.Ingress = append(create.Ingress, w)
 			} else {
-				create.Egress = append(create.Egress, spec)
+				create.Egress = append(create.Egress, w)
 			}
-			c := Change{Address: raddr, Type: TypeRule, Action: Create, Reasons: reasons, After: ruleAttrs(r)}
+			c := Change{Addr: raddr, Action: Create, Reasons: reasons, After: ruleValues(r)}
 			if old := replacedBy(rd, r); old != nil {
-				c.Action, c.ID, c.Before = Replace, old.ID, ruleAttrs(*old)
+				c.Action, c.ID, c.Before = Replace, old.ID, ruleValues(*old)
 				c.Reasons = append(append([]Reason{}, reasons...), ReasonIPVersion)
 			}
 			if isGap(rd.gaps, r) {
 				c.Action, c.Reasons = Replace, append(append([]Reason{}, reasons...), ReasonGap)
 				for _, old := range rd.deletes {
 					if cloud.SameMatch(old, r) {
-						c.ID, c.Before = old.ID, ruleAttrs(old)
+						c.ID, c.Before = old.ID, ruleValues(old)
 					}
 				}
 				pl.p.Gaps = append(pl.p.Gaps, fmt.Sprintf("%s is deleted and created again: traffic it matches is not mirrored in between", raddr))
@@ -334,13 +346,8 @@ func (pl *planner) planFilter(d *spec.Filter) {
 		}
 	}
 	if len(create.Ingress)+len(create.Egress) > 0 {
-		pl.addStep(Step{Address: addr, Kind: TypeRule, Op: OpCreateRules, Target: ref, Params: create})
+		pl.addStep(addr, create)
 	}
-	if d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID {
-		pl.addStep(Step{Address: addr, Kind: TypeFilter, Op: OpMoveGroup, Target: ref, Params: Params{ResourceGroupID: d.ResourceGroupID}})
-	}
-	wantTags[cloud.TagApplied] = pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, len(pl.p.Steps) > stepsBefore)
-	pl.tagSteps(addr, TypeFilter, ref, l.Tags, wantTags)
 }
 
 func withID(r cloud.Rule, id string) cloud.Rule {
@@ -374,7 +381,7 @@ func (pl *planner) canSwap(d *spec.Filter, l *cloud.Filter) bool {
 	}
 	for _, s := range pl.live.Sessions {
 		if s.FilterID == l.ID {
-			if st, _ := pl.owner(TypeSession, s.Tags); st != pl.desired.Name {
+			if st, _ := pl.owner(KindSession, s.Tags); st != pl.desired.Name {
 				return false
 			}
 		}
@@ -384,15 +391,16 @@ func (pl *planner) canSwap(d *spec.Filter, l *cloud.Filter) bool {
 
 // swapFilter creates a new filter with the desired rules inline; sessions
 // move to it and the old one is deleted last (C6).
-func (pl *planner) swapFilter(d *spec.Filter, l *cloud.Filter, addr string, reasons []Reason) {
-	id := pl.createFilterStep(d, addr)
+func (pl *planner) swapFilter(d *spec.Filter, l *cloud.Filter, reasons []Reason) {
+	addr := FilterAddr(d.Key)
+	id := pl.addStep(addr, pl.createFilterOp(d))
 	pl.filterRefs[d.Key] = Ref{Step: id}
 	pl.filterDeletes = append(pl.filterDeletes, filterDelete{f: l, key: d.Key, reason: ReasonSwap})
 	pl.swapped[l.ID] = true
-	before := liveFilterAttrs(d, l)
-	before["id"] = l.ID
-	pl.addChange(Change{Address: addr, Type: TypeFilter, ID: l.ID, Action: Replace,
-		Reasons: append(append([]Reason{}, reasons...), ReasonSwap), Before: before, After: wantFilterAttrs(d)})
+	before := liveFilterValues(d, l)
+	before.Filter.ID = l.ID
+	pl.addChange(Change{Addr: addr, ID: l.ID, Action: Replace,
+		Reasons: append(append([]Reason{}, reasons...), ReasonSwap), Before: before, After: wantFilterValues(d)})
 	pl.p.Notes = append(pl.p.Notes, fmt.Sprintf(
 		"%s: the rules cannot be reordered with no free priority, so a new filter is created with them, its sessions move to it, and %s is deleted", addr, l.ID))
 }
@@ -429,7 +437,7 @@ func (pl *planner) planFilterDeletes() {
 		return a.f.ID < b.f.ID
 	})
 	for _, fd := range pl.filterDeletes {
-		addr := "filter." + fd.key
+		addr := FilterAddr(fd.key)
 		if d := pl.specFilter(fd.key); d != nil && d.Protect && fd.reason != ReasonDuplicate {
 			pl.problem(addr, d.Pos, "remove `protect: true` from the filter to allow its deletion",
 				"filter %s is protected and the plan would delete it", fd.f.ID)
@@ -440,7 +448,7 @@ func (pl *planner) planFilterDeletes() {
 			if s.FilterID != fd.f.ID {
 				continue
 			}
-			if st, _ := pl.owner(TypeSession, s.Tags); st != pl.desired.Name {
+			if st, _ := pl.owner(KindSession, s.Tags); st != pl.desired.Name {
 				users = append(users, fmt.Sprintf("%s (%s)", s.ID, ownerName(st)))
 			}
 		}
@@ -451,16 +459,14 @@ func (pl *planner) planFilterDeletes() {
 			continue
 		}
 		pl.taken[fd.f.ID] = true
-		pl.addStep(Step{Address: addr, Kind: TypeFilter, Op: OpDeleteFilter, Target: Ref{ID: fd.f.ID}},
-			pl.filterUsers[fd.f.ID]...)
+		pl.addStep(addr, &DeleteFilter{Filter: Ref{ID: fd.f.ID}}, pl.filterUsers[fd.f.ID]...)
 		if fd.reason == ReasonSwap {
 			continue // shown as the filter's replace
 		}
 		if fd.reason == ReasonOrphan {
 			pl.destroyCount++
 		}
-		before := map[string]any{"id": fd.f.ID, "name": fd.f.Name}
-		pl.addChange(Change{Address: addr, Type: TypeFilter, ID: fd.f.ID, Action: Delete, Reasons: []Reason{fd.reason}, Before: before})
+		pl.addChange(Change{Addr: addr, ID: fd.f.ID, Action: Delete, Reasons: []Reason{fd.reason}, Before: deletedFilterValues(fd.f)})
 	}
 }
 
@@ -483,8 +489,8 @@ func (pl *planner) specFilter(key string) *spec.Filter {
 // byID checks the object a spec names by id (contract C3): it is taken when
 // this stack owns it under the same key, or adopted when no stack owns it
 // and --adopt is given; anything else is a problem.
-func (pl *planner) byID(kind, key, id string, pos spec.Pos, found bool, tags cloud.Tags) (take, adopt bool) {
-	addr := kind + "." + key
+func (pl *planner) byID(kind Kind, key, id string, pos spec.Pos, found bool, tags cloud.Tags) (take, adopt bool) {
+	addr := Addr{Kind: kind, Key: key}
 	st, owned := pl.owner(kind, tags)
 	switch {
 	case !found:
@@ -493,8 +499,8 @@ func (pl *planner) byID(kind, key, id string, pos spec.Pos, found bool, tags clo
 	case st == pl.desired.Name && owned == key:
 		return true, false
 	case st == pl.desired.Name:
-		pl.problem(addr, pos, fmt.Sprintf("use `moved: [{from: %s.%s, to: %s}]` to re-key it", kind, owned, addr),
-			"id %s is already managed by this stack as %s.%s", id, kind, owned)
+		pl.problem(addr, pos, fmt.Sprintf("use `moved: [{from: %s, to: %s}]` to re-key it", Addr{Kind: kind, Key: owned}, addr),
+			"id %s is already managed by this stack as %s", id, Addr{Kind: kind, Key: owned})
 	case st != "":
 		pl.problem(addr, pos, "an object is managed by one stack only; remove it from the other stack first",
 			"id %s is managed by stack %q", id, st)
@@ -509,10 +515,10 @@ func (pl *planner) byID(kind, key, id string, pos spec.Pos, found bool, tags clo
 
 // noteNameMatch reports an unmanaged object with the name of one the plan
 // creates, when exactly one has it: a hint to adopt it, never an adoption.
-func (pl *planner) noteNameMatch(kind, addr string, ids []string) {
+func (pl *planner) noteNameMatch(addr Addr, ids []string) {
 	if len(ids) == 1 {
 		pl.p.Notes = append(pl.p.Notes, fmt.Sprintf(
 			"%s: unmanaged %s %s has the same name; to adopt it instead of creating a new one, add `id: %s` and pass --adopt",
-			addr, kind, ids[0], ids[0]))
+			addr, addr.Kind, ids[0], ids[0]))
 	}
 }

@@ -57,12 +57,6 @@ func appliedValue(hash, prev string) string {
 	return hash + "." + digest(prev, hash)[:6]
 }
 
-// appliedHashOf returns the hash part of a tmsync:applied tag value.
-func appliedHashOf(v string) string {
-	h, _, _ := strings.Cut(v, ".")
-	return h
-}
-
 // hashLike returns the applied hash of attrs, or known, the hash of same,
 // when the two are deeply equal: equal values encode to equal JSON. Every
 // object of a converged stack hashes like its spec, and hashing is most of

@@ -1,13 +1,14 @@
 package plan
 
 import (
-	"strings"
-
-	"github.com/tmsync/tmsync/internal/cloud"
+	"encoding/json"
+	"fmt"
 )
 
-// FormatVersion is the version of the plan's JSON document.
-const FormatVersion = "1"
+// FormatVersion is the version of the plan document: the JSON of a Plan,
+// written by tmsync plan --format json and carried in saved plans. A minor
+// version only adds fields.
+const FormatVersion = "2.0"
 
 // An Action says what happens to an object.
 type Action string
@@ -20,6 +21,10 @@ const (
 	Replace Action = "replace"
 	Delete  Action = "delete"
 )
+
+// Destructive reports whether the action deletes an object, alone or as
+// part of a replace.
+func (a Action) Destructive() bool { return a == Delete || a == Replace }
 
 // A Reason explains why a change is planned. It never changes what is done.
 type Reason string
@@ -39,23 +44,17 @@ const (
 	ReasonRename    Reason = "rename" // re-keyed by moved or a previous stack name
 )
 
-// Object types of changes.
-const (
-	TypeFilter  = "filter"
-	TypeRule    = "rule"
-	TypeSession = "session"
-	TypeService = "service"
-)
-
-// A Change is one object's planned change, for review.
+// A Change is one object's planned change, for review. Before and After are
+// the object's reviewable values, built from the same typed values its
+// steps send; nil when the object does not exist on that side.
 type Change struct {
-	Address string         `json:"address"`
-	Type    string         `json:"type"`
-	Action  Action         `json:"action"`
-	Reasons []Reason       `json:"reason"`
-	ID      string         `json:"id,omitempty"`
-	Before  map[string]any `json:"before"`
-	After   map[string]any `json:"after"`
+	Addr    Addr     `json:"address"`
+	Type    Kind     `json:"type"`
+	Action  Action   `json:"action"`
+	Reasons []Reason `json:"reason"`
+	ID      string   `json:"id,omitempty"`
+	Before  *Values  `json:"before"`
+	After   *Values  `json:"after"`
 }
 
 // HasReason reports whether r is one of c's reasons.
@@ -68,133 +67,78 @@ func (c Change) HasReason(r Reason) bool {
 	return false
 }
 
-// Step operations: one API call each.
-const (
-	OpOpenService   = "open"
-	OpCreateFilter  = "create"
-	OpUpdateFilter  = "update"
-	OpDeleteFilter  = "delete"
-	OpCreateRules   = "create-rules"
-	OpUpdateRule    = "update-rule"
-	OpDeleteRules   = "delete-rules"
-	OpCreateSession = "create"
-	OpUpdateSession = "update"
-	OpDeleteSession = "delete"
-	OpAddSources    = "add-sources"
-	OpRemoveSources = "remove-sources"
-	OpTag           = "tag"
-	OpUntag         = "untag"
-	OpMoveGroup     = "move-group"
-)
-
-// A Ref names an object a step writes or uses: its live ID, or the ID of
-// the step that creates it in this plan.
-type Ref struct {
-	ID   string `json:"id,omitempty"`
-	Step string `json:"step,omitempty"`
-}
-
-// Known reports whether the ID is known at plan time.
-func (r Ref) Known() bool { return r.ID != "" }
-
-func (r Ref) String() string {
-	if r.ID != "" {
-		return r.ID
-	}
-	// A step ID is <address>/<op>/<n>: the object is known by its address.
-	addr, _, _ := strings.Cut(r.Step, "/")
-	return "(new " + addr + ")"
-}
-
-// A Step is one API call.
+// A Step is one API call: its op, the object it is for, the unit it
+// belongs to, the steps it waits for and its client token.
 type Step struct {
-	// ID is <address>/<op>/<n>.
-	ID      string `json:"id"`
-	Address string `json:"address"`
-	// Kind is TypeFilter, TypeRule, TypeSession or TypeService: which API
-	// family the op belongs to.
-	Kind string `json:"kind"`
-	Op   string `json:"action"`
+	// ID is unique in the plan; ID.Addr is the object the step is for.
+	ID StepID
 	// Unit is the object group that is never written in parallel: a filter
 	// with its rules, a session, the service.
-	Unit        string   `json:"unit"`
-	DependsOn   []string `json:"depends_on"`
-	ClientToken string   `json:"client_token,omitempty"`
-	// Target is the object written.
-	Target Ref `json:"target"`
-	// Parent is the filter of a rule step.
-	Parent *Ref   `json:"parent,omitempty"`
-	Params Params `json:"params"`
+	Unit      Addr
+	DependsOn []StepID
+	// ClientToken is sent on every attempt; empty for ops that take none.
+	ClientToken string
+	Op          Op
 }
 
-// Params are what a step sends; only the fields of its op are set.
-type Params struct {
-	Name            *string      `json:"name,omitempty"`
-	Description     *string      `json:"description,omitempty"`
-	ResourceGroupID string       `json:"resource_group_id,omitempty"`
-	Tags            cloud.Tags   `json:"tags,omitempty"`
-	UntagKeys       []string     `json:"untag_keys,omitempty"`
-	Ingress         []RuleSpec   `json:"ingress,omitempty"`
-	Egress          []RuleSpec   `json:"egress,omitempty"`
-	RuleIDs         []string     `json:"rule_ids,omitempty"`
-	Rule            *RuleEdit    `json:"rule,omitempty"`
-	Session         *SessionSpec `json:"session,omitempty"`
-	Sources         []string     `json:"sources,omitempty"`
-	// Address of the object a create makes (for ownership in views).
+// Addr returns the address of the object the step is for.
+func (s *Step) Addr() Addr { return s.ID.Addr }
+
+// Kind returns the kind of the step's op.
+func (s *Step) Kind() OpKind { return s.Op.Kind() }
+
+// stepJSON is a Step on the wire: its op is an object whose "op" member
+// names the call ({"op": "create-filter", ...}).
+type stepJSON struct {
+	ID          StepID          `json:"id"`
+	Address     Addr            `json:"address"`
+	Unit        Addr            `json:"unit"`
+	DependsOn   []StepID        `json:"depends_on"`
+	ClientToken string          `json:"client_token,omitempty"`
+	Op          json.RawMessage `json:"op"`
 }
 
-// A RuleSpec is a rule to create.
-type RuleSpec struct {
-	Priority   int    `json:"priority"`
-	Action     string `json:"action"`
-	Protocol   string `json:"protocol"`
-	IPVersion  string `json:"ip_version"`
-	SourceCIDR string `json:"source_cidr_block"`
-	DestCIDR   string `json:"destination_cidr_block"`
-	SourcePort string `json:"source_port_range,omitempty"`
-	DestPort   string `json:"destination_port_range,omitempty"`
+// MarshalJSON writes the step with its op tagged by kind.
+func (s Step) MarshalJSON() ([]byte, error) {
+	op, err := marshalOp(s.Op)
+	if err != nil {
+		return nil, fmt.Errorf("step %s: %w", s.ID, err)
+	}
+	deps := s.DependsOn
+	if deps == nil {
+		deps = []StepID{}
+	}
+	return json.Marshal(stepJSON{ID: s.ID, Address: s.ID.Addr, Unit: s.Unit, DependsOn: deps,
+		ClientToken: s.ClientToken, Op: op})
 }
 
-// Rule returns r as a cloud rule of direction dir.
-func (r RuleSpec) Rule(dir string) cloud.Rule {
-	return cloud.Rule{Direction: dir, Priority: r.Priority, Action: r.Action, Protocol: r.Protocol,
-		IPVersion: r.IPVersion, SourceCIDR: r.SourceCIDR, DestCIDR: r.DestCIDR,
-		SourcePort: r.SourcePort, DestPort: r.DestPort}
-}
-
-func ruleSpec(r cloud.Rule) RuleSpec {
-	return RuleSpec{Priority: r.Priority, Action: r.Action, Protocol: r.Protocol, IPVersion: r.IPVersion,
-		SourceCIDR: r.SourceCIDR, DestCIDR: r.DestCIDR, SourcePort: r.SourcePort, DestPort: r.DestPort}
-}
-
-// A RuleEdit is an in-place rule update; nil fields are unchanged.
-type RuleEdit struct {
-	Priority   *int    `json:"priority,omitempty"`
-	Action     *string `json:"action,omitempty"`
-	Protocol   *string `json:"protocol,omitempty"`
-	SourceCIDR *string `json:"source_cidr_block,omitempty"`
-	DestCIDR   *string `json:"destination_cidr_block,omitempty"`
-	SourcePort *string `json:"source_port_range,omitempty"`
-	DestPort   *string `json:"destination_port_range,omitempty"`
-}
-
-// A SessionSpec is a session create or update; on update nil fields are
-// unchanged.
-type SessionSpec struct {
-	Filter       *Ref     `json:"filter,omitempty"`
-	SourceIDs    []string `json:"source_ids,omitempty"`
-	TargetID     *string  `json:"target_id,omitempty"`
-	TargetType   *string  `json:"target_type,omitempty"`
-	Priority     *int     `json:"priority,omitempty"`
-	VNI          *int     `json:"virtual_network_id,omitempty"`
-	PacketLength *int     `json:"packet_length,omitempty"`
-	Enabled      *bool    `json:"enabled,omitempty"`
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (s *Step) UnmarshalJSON(b []byte) error {
+	var j stepJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	if j.ID.IsZero() {
+		return fmt.Errorf("step without an id")
+	}
+	if j.Address != j.ID.Addr {
+		return fmt.Errorf("step %s: address %s does not match its id", j.ID, j.Address)
+	}
+	op, err := unmarshalOp(j.Op)
+	if err != nil {
+		return fmt.Errorf("step %s: %w", j.ID, err)
+	}
+	if op.Kind() != j.ID.Op {
+		return fmt.Errorf("step %s: op %s does not match its id", j.ID, op.Kind())
+	}
+	*s = Step{ID: j.ID, Unit: j.Unit, DependsOn: j.DependsOn, ClientToken: j.ClientToken, Op: op}
+	return nil
 }
 
 // An Unmanaged object is in the region but owned by no stack this plan
 // manages; it is reported, never changed.
 type Unmanaged struct {
-	Type  string `json:"type"`
+	Type  Kind   `json:"type"`
 	ID    string `json:"id"`
 	Name  string `json:"name,omitempty"`
 	Stack string `json:"stack,omitempty"` // another stack's owner tag, if any
@@ -208,19 +152,36 @@ type Summary struct {
 	Destroy int `json:"destroy"`
 }
 
-// A Plan is the result of Compute.
+// Count adds the change of one object with action a.
+func (s *Summary) Count(a Action) {
+	switch a {
+	case Create:
+		s.Add++
+	case Update:
+		s.Change++
+	case Delete:
+		s.Destroy++
+	case Replace:
+		s.Add++
+		s.Destroy++
+	}
+}
+
+// A Plan is the result of Compute, and the plan document: its JSON is what
+// tmsync plan --format json writes and what a saved plan carries. Slices
+// are never nil once computed or read.
 type Plan struct {
 	FormatVersion string      `json:"format_version"`
 	ID            string      `json:"plan_id"`
 	Stack         string      `json:"stack"`
 	Region        string      `json:"region"`
-	Endpoint      string      `json:"endpoint,omitempty"`
+	Endpoint      string      `json:"endpoint"`
 	Changes       []Change    `json:"changes"`
 	Steps         []Step      `json:"steps"`
 	Summary       Summary     `json:"summary"`
-	Gaps          []string    `json:"gaps,omitempty"`
-	Notes         []string    `json:"notes,omitempty"`
-	Unmanaged     []Unmanaged `json:"unmanaged,omitempty"`
+	Gaps          []string    `json:"gaps"`
+	Notes         []string    `json:"notes"`
+	Unmanaged     []Unmanaged `json:"unmanaged"`
 }
 
 // Empty reports whether the plan changes nothing.
@@ -237,11 +198,81 @@ func (p *Plan) HasDrift() bool {
 }
 
 // Step returns the step with id, or nil.
-func (p *Plan) Step(id string) *Step {
+func (p *Plan) Step(id StepID) *Step {
 	for i := range p.Steps {
 		if p.Steps[i].ID == id {
 			return &p.Steps[i]
 		}
 	}
 	return nil
+}
+
+// normalize makes every slice of p non-nil, so that its JSON has [] for
+// tools such as jq.
+func (p *Plan) normalize() {
+	if p.Changes == nil {
+		p.Changes = []Change{}
+	}
+	if p.Steps == nil {
+		p.Steps = []Step{}
+	}
+	if p.Gaps == nil {
+		p.Gaps = []string{}
+	}
+	if p.Notes == nil {
+		p.Notes = []string{}
+	}
+	if p.Unmanaged == nil {
+		p.Unmanaged = []Unmanaged{}
+	}
+	for i := range p.Changes {
+		if p.Changes[i].Reasons == nil {
+			p.Changes[i].Reasons = []Reason{}
+		}
+	}
+}
+
+// planJSON breaks the recursion of Plan's JSON methods.
+type planJSON Plan
+
+// MarshalJSON writes the plan document.
+func (p Plan) MarshalJSON() ([]byte, error) {
+	p.normalize()
+	return json.Marshal(planJSON(p))
+}
+
+// UnmarshalJSON reads a plan document of this major version.
+func (p *Plan) UnmarshalJSON(b []byte) error {
+	var head struct {
+		FormatVersion string `json:"format_version"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil {
+		return err
+	}
+	if major(head.FormatVersion) != major(FormatVersion) {
+		return &VersionError{Got: head.FormatVersion}
+	}
+	var j planJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*p = Plan(j)
+	p.normalize()
+	return nil
+}
+
+func major(v string) string {
+	for i := 0; i < len(v); i++ {
+		if v[i] == '.' {
+			return v[:i]
+		}
+	}
+	return v
+}
+
+// A VersionError is a plan document of another major format version.
+type VersionError struct{ Got string }
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("plan document format %q is not %s.x", e.Got, major(FormatVersion))
 }

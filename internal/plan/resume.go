@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"strings"
-
 	"github.com/tmsync/tmsync/internal/cloud"
 )
 
@@ -34,34 +32,21 @@ func Resume(saved, fresh *Plan, live *cloud.Snapshot) (*Plan, bool) {
 // addresses so that an object named by the step that creates it and the
 // same object named by its ID compare equal.
 func signature(s *Step, live *cloud.Snapshot) string {
-	cp := *s
-	cp.ID, cp.ClientToken, cp.DependsOn = "", "", nil
-	cp.Target = normRef(s.Target, live)
-	if s.Parent != nil {
-		r := normRef(*s.Parent, live)
-		cp.Parent = &r
-	}
-	if s.Params.Session != nil {
-		ss := *s.Params.Session
-		if ss.Filter != nil {
-			r := normRef(*ss.Filter, live)
-			ss.Filter = &r
-		}
-		cp.Params.Session = &ss
-	}
-	return digest(cp)
+	return digest(s.ID.Addr, s.Unit, s.ID.Op, mapRefs(s.Op, func(r Ref) Ref { return normRef(r, live) }))
 }
 
+// normRef writes r as the address of the object it names when it can: a
+// step's object, or a live object with an owner key. The address is held
+// in a StepID with no op.
 func normRef(r Ref, live *cloud.Snapshot) Ref {
-	if r.Step != "" {
-		addr, _, _ := strings.Cut(r.Step, "/")
-		return Ref{Step: addr}
+	if !r.Step.IsZero() {
+		return Ref{Step: StepID{Addr: r.Step.Addr}}
 	}
 	if f := live.Filter(r.ID); f != nil && f.Tags[cloud.TagKey] != "" {
-		return Ref{Step: "filter." + f.Tags[cloud.TagKey]}
+		return Ref{Step: StepID{Addr: FilterAddr(f.Tags[cloud.TagKey])}}
 	}
 	if s := live.Session(r.ID); s != nil && s.Tags[cloud.TagKey] != "" {
-		return Ref{Step: "session." + s.Tags[cloud.TagKey]}
+		return Ref{Step: StepID{Addr: SessionAddr(s.Tags[cloud.TagKey])}}
 	}
 	return r
 }
@@ -77,14 +62,14 @@ func normRef(r Ref, live *cloud.Snapshot) Ref {
 func ReuseTokens(p *Plan, prev []Step, live *cloud.Snapshot) int {
 	tokens := map[string]string{}
 	for i := range prev {
-		if prev[i].ClientToken != "" && isCreate(&prev[i]) {
+		if prev[i].ClientToken != "" && prev[i].Kind().Creates() {
 			tokens[signature(&prev[i], live)] = prev[i].ClientToken
 		}
 	}
 	n := 0
 	for i := range p.Steps {
 		s := &p.Steps[i]
-		if s.ClientToken == "" || !isCreate(s) {
+		if s.ClientToken == "" || !s.Kind().Creates() {
 			continue
 		}
 		if tok, ok := tokens[signature(s, live)]; ok && tok != s.ClientToken {
@@ -93,10 +78,6 @@ func ReuseTokens(p *Plan, prev []Step, live *cloud.Snapshot) int {
 		}
 	}
 	return n
-}
-
-func isCreate(s *Step) bool {
-	return (s.Kind == TypeFilter && s.Op == OpCreateFilter) || (s.Kind == TypeSession && s.Op == OpCreateSession)
 }
 
 // AvoidTokens moves every create step of p whose token was already used by
@@ -108,7 +89,7 @@ func AvoidTokens(p *Plan, used map[string]bool) int {
 	n := 0
 	for i := range p.Steps {
 		s := &p.Steps[i]
-		if !isCreate(s) || !used[s.ClientToken] {
+		if !s.Kind().Creates() || !used[s.ClientToken] {
 			continue
 		}
 		for used[s.ClientToken] {

@@ -2,7 +2,6 @@ package plan
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -197,46 +196,27 @@ func sortedRules(rs []cloud.Rule) []cloud.Rule {
 	return out
 }
 
-func ruleAddress(filterAddr, dir string, prio int) string {
-	return fmt.Sprintf("%s.%s[priority=%d]", filterAddr, dir, prio)
-}
-
-func ruleAttrs(r cloud.Rule) map[string]any {
-	m := map[string]any{
-		"priority": r.Priority, "action": r.Action, "protocol": r.Protocol, "ip_version": r.IPVersion,
-		"source_cidr_block": r.SourceCIDR, "destination_cidr_block": r.DestCIDR,
-	}
-	if cloud.HasPorts(r.Protocol) {
-		m["source_port_range"] = r.SourcePort
-		m["destination_port_range"] = r.DestPort
-	}
-	if r.ID != "" {
-		m["id"] = r.ID
-	}
-	return m
-}
-
-// ruleEdit returns the UpdateRule parameters that turn live into want.
-func ruleEdit(live, want cloud.Rule) *RuleEdit {
-	e := &RuleEdit{}
+// rulePatch returns the UpdateRule parameters that turn live into want.
+func rulePatch(live, want cloud.Rule) cloud.RulePatch {
+	e := cloud.RulePatch{}
 	if live.Action != want.Action {
-		e.Action = strp(want.Action)
+		e.Action = strPtr(want.Action)
 	}
 	if live.Protocol != want.Protocol {
-		e.Protocol = strp(want.Protocol)
+		e.Protocol = strPtr(want.Protocol)
 	}
 	if live.SourceCIDR != want.SourceCIDR {
-		e.SourceCIDR = strp(want.SourceCIDR)
+		e.SourceCIDR = strPtr(want.SourceCIDR)
 	}
 	if live.DestCIDR != want.DestCIDR {
-		e.DestCIDR = strp(want.DestCIDR)
+		e.DestCIDR = strPtr(want.DestCIDR)
 	}
 	if cloud.HasPorts(want.Protocol) {
 		if live.SourcePort != want.SourcePort || live.Protocol != want.Protocol {
-			e.SourcePort = strp(want.SourcePort)
+			e.SourcePort = strPtr(want.SourcePort)
 		}
 		if live.DestPort != want.DestPort || live.Protocol != want.Protocol {
-			e.DestPort = strp(want.DestPort)
+			e.DestPort = strPtr(want.DestPort)
 		}
 	}
 	return e

@@ -17,35 +17,38 @@ const MaxSourcesPerCall = 10
 type sessionWork struct {
 	d      *spec.Session
 	live   *cloud.Session // nil: create
-	addr   string
+	addr   Addr
 	filter Ref
 	// priority placement
 	from, to int
 	reasons  []Reason
 }
 
-// sessionAttrs is the reviewable form of a session; filter is how the
-// filter is named (an ID, or filter.<key> for one created in this plan).
-func sessionAttrs(d *spec.Session, name, desc, filter, ttype, tid string, sources []string,
-	prio, plen, vni int, enabled bool, rg string, tags cloud.Tags) map[string]any {
-	m := map[string]any{
-		"filter": filter, "target_type": ttype, "target_id": tid,
-		"sources": append([]string{}, sources...), "priority": prio, "packet_length": plen,
-		"enabled": enabled, "tags": map[string]string(userTags(tags)),
-	}
-	if d.Name != "" {
-		m["name"] = name
-	}
-	if d.Description != "" {
-		m["description"] = desc
+// sessionValues is the reviewable form of a session; filter is how the
+// filter is named (filter.<key>, or an ID for one managed elsewhere).
+func sessionValues(d *spec.Session, name, desc, filter, ttype, tid string, sources []string,
+	prio, plen int, vni *int, enabled bool, rg string, tags cloud.Tags) *Values {
+	v := &SessionValues{
+		Name: managed(d.Name != "", name), Description: managed(d.Description != "", desc),
+		Filter: filter, Target: SessionTarget{Type: ttype, ID: tid},
+		Sources: append([]string{}, sources...), Priority: prio, PacketLength: plen,
+		Enabled: enabled, ResourceGroupID: managed(d.ResourceGroupID != "", rg), Tags: userTags(tags),
 	}
 	if d.VNI != nil {
-		m["virtual_network_id"] = vni
+		v.VNI = vni
 	}
-	if d.ResourceGroupID != "" {
-		m["resource_group_id"] = rg
-	}
-	return m
+	return &Values{Session: v}
+}
+
+// deletedSessionValues is what a reviewer sees of a session being deleted.
+func (pl *planner) deletedSessionValues(l *cloud.Session) *Values {
+	c := cloud.CanonicalSession(*l)
+	vni := c.VNI
+	return &Values{Session: &SessionValues{ID: c.ID, Name: strPtr(c.Name),
+		Description: managed(c.Description != "", c.Description), Filter: pl.liveFilterName(c.FilterID),
+		Target: SessionTarget{Type: c.TargetType, ID: c.TargetID}, Sources: append([]string{}, c.SourceIDs...),
+		Priority: c.Priority, PacketLength: c.PacketLength, VNI: &vni, Enabled: c.Enabled,
+		ResourceGroupID: managed(c.ResourceGroupID != "", c.ResourceGroupID), Tags: userTags(c.Tags)}}
 }
 
 func vniOf(d *spec.Session) int {
@@ -55,36 +58,59 @@ func vniOf(d *spec.Session) int {
 	return *d.VNI
 }
 
-// filterName returns how a session's filter reads in the hash: a key of
-// this stack or a foreign ID, so that a swap does not count as drift.
+// liveFilterName returns how a session's filter reads in the hash and the
+// review: a key of this stack or a foreign ID, so that a swap does not
+// count as drift.
 func (pl *planner) liveFilterName(id string) string {
 	if k, ok := pl.filterKeyByID[id]; ok {
-		return "filter." + k
+		return FilterAddr(k).String()
 	}
 	return id
 }
 
+// refFilterName names the filter a session is to use in the review: by key
+// when it is the stack's, "(new filter.<key>)" when the plan creates it.
+func (pl *planner) refFilterName(r Ref) string {
+	if r.Known() {
+		return pl.liveFilterName(r.ID)
+	}
+	return r.String()
+}
+
 func (pl *planner) wantFilterName(d *spec.Session) string {
 	if d.Filter != "" {
-		return "filter." + d.Filter
+		return FilterAddr(d.Filter).String()
 	}
 	return pl.liveFilterName(d.FilterID)
 }
 
-func (pl *planner) wantSessionAttrs(d *spec.Session, filterName string) map[string]any {
-	return sessionAttrs(d, d.Name, d.Description, filterName, d.TargetType, d.TargetID, d.Sources,
+func (pl *planner) wantSessionHashInput(d *spec.Session) map[string]any {
+	return sessionHashInput(d, d.Name, d.Description, pl.wantFilterName(d), d.TargetType, d.TargetID, d.Sources,
 		d.Priority, d.PacketLength, vniOf(d), d.Enabled, d.ResourceGroupID, d.Tags)
 }
 
-func (pl *planner) liveSessionAttrs(d *spec.Session, l *cloud.Session, filterName string) map[string]any {
-	return sessionAttrs(d, l.Name, l.Description, filterName, l.TargetType, l.TargetID, l.SourceIDs,
+func (pl *planner) liveSessionHashInput(d *spec.Session, l *cloud.Session) map[string]any {
+	return sessionHashInput(d, l.Name, l.Description, pl.liveFilterName(l.FilterID), l.TargetType, l.TargetID, l.SourceIDs,
 		l.Priority, l.PacketLength, l.VNI, l.Enabled, l.ResourceGroupID, l.Tags)
 }
 
+func wantSessionValues(d *spec.Session, filter string) *Values {
+	return sessionValues(d, d.Name, d.Description, filter, d.TargetType, d.TargetID, d.Sources,
+		d.Priority, d.PacketLength, d.VNI, d.Enabled, d.ResourceGroupID, d.Tags)
+}
+
+func liveSessionValues(d *spec.Session, l *cloud.Session, filter string) *Values {
+	vni := l.VNI
+	return sessionValues(d, l.Name, l.Description, filter, l.TargetType, l.TargetID, l.SourceIDs,
+		l.Priority, l.PacketLength, &vni, l.Enabled, l.ResourceGroupID, l.Tags)
+}
+
+// sessionCost counts the attributes of l that differ from d: to pick which
+// of two owned sessions with one key to keep.
 func (pl *planner) sessionCost(d *spec.Session, l *cloud.Session) int {
 	c := cloud.CanonicalSession(*l)
-	w := pl.wantSessionAttrs(d, pl.wantFilterName(d))
-	h := pl.liveSessionAttrs(d, &c, pl.liveFilterName(c.FilterID))
+	w := pl.wantSessionHashInput(d)
+	h := pl.liveSessionHashInput(d, &c)
 	n := 0
 	for k := range w {
 		if fmt.Sprint(w[k]) != fmt.Sprint(h[k]) {
@@ -95,7 +121,7 @@ func (pl *planner) sessionCost(d *spec.Session, l *cloud.Session) int {
 }
 
 func (pl *planner) matchSession(d *spec.Session) (*cloud.Session, []Reason, []*cloud.Session) {
-	addr := "session." + d.Key
+	addr := SessionAddr(d.Key)
 	cands := pl.ownedSessions[d.Key]
 	var keep *cloud.Session
 	var reasons []Reason
@@ -105,7 +131,7 @@ func (pl *planner) matchSession(d *spec.Session) (*cloud.Session, []Reason, []*c
 		if l != nil {
 			tags = l.Tags
 		}
-		take, adopt := pl.byID(TypeSession, d.Key, d.ID, d.Pos, l != nil, tags)
+		take, adopt := pl.byID(KindSession, d.Key, d.ID, d.Pos, l != nil, tags)
 		if !take {
 			return nil, nil, nil
 		}
@@ -126,11 +152,11 @@ func (pl *planner) matchSession(d *spec.Session) (*cloud.Session, []Reason, []*c
 		var same []string
 		for i := range pl.live.Sessions {
 			l := &pl.live.Sessions[i]
-			if st, _ := pl.owner(TypeSession, l.Tags); st == "" && l.Name == d.Name {
+			if st, _ := pl.owner(KindSession, l.Tags); st == "" && l.Name == d.Name {
 				same = append(same, l.ID)
 			}
 		}
-		pl.noteNameMatch(TypeSession, addr, same)
+		pl.noteNameMatch(addr, same)
 	}
 	var dups []*cloud.Session
 	for _, c := range cands {
@@ -151,12 +177,25 @@ type sessionDelete struct {
 }
 
 func (pl *planner) planSessions(desired []*spec.Session) {
+	works, deletes := pl.sessionWork(desired)
+	freedBy, sourceFreed := pl.deleteSessions(deletes)
+	occ, wanted := pl.sessionPriorities(works, deletes)
+	if len(pl.problems) > 0 {
+		return
+	}
+	pl.placeSessions(works, occ, wanted, freedBy, sourceFreed)
+}
+
+// sessionWork matches each desired session with its live one and its
+// filter, and lists the owned sessions to delete: duplicates and those
+// whose key left the spec.
+func (pl *planner) sessionWork(desired []*spec.Session) ([]*sessionWork, []sessionDelete) {
 	var works []*sessionWork
 	var deletes []sessionDelete
 	want := map[string]bool{}
 	for _, d := range desired {
 		want[d.Key] = true
-		addr := "session." + d.Key
+		addr := SessionAddr(d.Key)
 		live, reasons, dups := pl.matchSession(d)
 		for _, s := range dups {
 			deletes = append(deletes, sessionDelete{s: s, key: d.Key, reason: ReasonDuplicate})
@@ -179,7 +218,7 @@ func (pl *planner) planSessions(desired []*spec.Session) {
 					"filter %s does not exist in region %s", d.FilterID, pl.desired.Region)
 				continue
 			}
-			if st, _ := pl.owner(TypeFilter, f.Tags); st == pl.desired.Name {
+			if st, _ := pl.owner(KindFilter, f.Tags); st == pl.desired.Name {
 				pl.problem(addr, d.Pos, fmt.Sprintf("write `filter: %s` instead", pl.filterKeyByID[f.ID]),
 					"filter %s is managed by this stack; refer to it by key", f.ID)
 				continue
@@ -204,23 +243,28 @@ func (pl *planner) planSessions(desired []*spec.Session) {
 			deletes = append(deletes, sessionDelete{s: s, key: k, reason: ReasonOrphan})
 		}
 	}
+	return works, deletes
+}
 
-	// Deletes first: they free priorities, sources and filters.
-	freedBy := map[int]string{}
-	sourceFreed := map[string][]string{}
+// deleteSessions plans the deletes first: they free priorities, sources
+// and filters. It returns, per priority and per source, the deletes that
+// free it.
+func (pl *planner) deleteSessions(deletes []sessionDelete) (map[int]StepID, map[string][]StepID) {
+	freedBy := map[int]StepID{}
+	sourceFreed := map[string][]StepID{}
 	protected := map[string]bool{}
 	for _, d := range pl.desired.Sessions {
 		protected[d.Key] = d.Protect
 	}
 	for _, sd := range deletes {
-		addr := "session." + sd.key
+		addr := SessionAddr(sd.key)
 		if protected[sd.key] && sd.reason != ReasonDuplicate {
 			pl.problem(addr, spec.Pos{}, "remove `protect: true` from the session to allow its deletion",
 				"session %s is protected and the plan would delete it", sd.s.ID)
 			continue
 		}
 		pl.taken[sd.s.ID] = true
-		id := pl.addStep(Step{Address: addr, Kind: TypeSession, Op: OpDeleteSession, Target: Ref{ID: sd.s.ID}})
+		id := pl.addStep(addr, &DeleteSession{Session: Ref{ID: sd.s.ID}})
 		freedBy[sd.s.Priority] = id
 		pl.filterUsers[sd.s.FilterID] = append(pl.filterUsers[sd.s.FilterID], id)
 		for _, src := range sd.s.SourceIDs {
@@ -229,11 +273,16 @@ func (pl *planner) planSessions(desired []*spec.Session) {
 		if sd.reason == ReasonOrphan {
 			pl.destroyCount++
 		}
-		pl.addChange(Change{Address: addr, Type: TypeSession, ID: sd.s.ID, Action: Delete, Reasons: []Reason{sd.reason},
-			Before: map[string]any{"id": sd.s.ID, "name": sd.s.Name, "priority": sd.s.Priority}})
+		pl.addChange(Change{Addr: addr, ID: sd.s.ID, Action: Delete, Reasons: []Reason{sd.reason},
+			Before: pl.deletedSessionValues(sd.s)})
 	}
+	return freedBy, sourceFreed
+}
 
-	// Who holds each priority once the deletes are done.
+// sessionPriorities returns who holds each priority once the deletes are
+// done and which priorities the spec wants, and reports a wanted priority
+// held by an object this plan does not move away (C7).
+func (pl *planner) sessionPriorities(works []*sessionWork, deletes []sessionDelete) (map[int]string, map[int]bool) {
 	occ := map[int]string{} // priority -> session ID
 	deleted := map[string]bool{}
 	for _, sd := range deletes {
@@ -244,6 +293,10 @@ func (pl *planner) planSessions(desired []*spec.Session) {
 			occ[s.Priority] = s.ID
 		}
 	}
+	want := map[string]bool{}
+	for _, d := range pl.desired.Sessions {
+		want[d.Key] = true
+	}
 	wanted := map[int]bool{}
 	for _, w := range works {
 		wanted[w.to] = true
@@ -252,11 +305,11 @@ func (pl *planner) planSessions(desired []*spec.Session) {
 			continue
 		}
 		h := pl.live.Session(holder)
-		st, key := pl.owner(TypeSession, h.Tags)
+		st, key := pl.owner(KindSession, h.Tags)
 		if st != pl.desired.Name || pl.ownedSessions[key] == nil || !want[key] {
 			what := ownerName(st)
 			if st == pl.desired.Name {
-				what = "this stack's session." + key
+				what = "this stack's " + SessionAddr(key).String()
 			}
 			pl.problem(w.addr, w.d.Pos, "choose another priority, or free it in the console or the other stack first",
 				"priority %d is held by session %s %q (%s)", w.to, h.ID, h.Name, what)
@@ -270,12 +323,13 @@ func (pl *planner) planSessions(desired []*spec.Session) {
 			}
 		}
 	}
-	if len(pl.problems) > 0 {
-		return
-	}
+	return occ, wanted
+}
 
-	// Place sessions in an order where each priority is free when taken;
-	// a cycle moves one session through a temporary priority.
+// placeSessions plans the sessions in an order where each priority is free
+// when taken; a cycle moves one session through a temporary priority.
+func (pl *planner) placeSessions(works []*sessionWork, occ map[int]string, wanted map[int]bool,
+	freedBy map[int]StepID, sourceFreed map[string][]StepID) {
 	pending := works
 	for len(pending) > 0 {
 		progressed := false
@@ -295,7 +349,7 @@ func (pl *planner) planSessions(desired []*spec.Session) {
 			}
 			occ[w.to] = self
 			if self == "" {
-				occ[w.to] = "new:" + w.addr
+				occ[w.to] = "new:" + w.addr.String()
 			}
 			pending = append(pending[:i], pending[i+1:]...)
 			progressed = true
@@ -306,8 +360,7 @@ func (pl *planner) planSessions(desired []*spec.Session) {
 		}
 		w := pending[0]
 		tmp := pl.tempPriority(occ, wanted)
-		id := pl.addStep(Step{Address: w.addr, Kind: TypeSession, Op: OpUpdateSession, Target: Ref{ID: w.live.ID},
-			Params: Params{Session: &SessionSpec{Priority: intp(tmp)}}})
+		id := pl.addStep(w.addr, &UpdateSession{Session: Ref{ID: w.live.ID}, SessionPatch: cloud.SessionPatch{Priority: intPtr(tmp)}})
 		delete(occ, w.from)
 		freedBy[w.from] = id
 		occ[tmp] = w.live.ID
@@ -346,60 +399,72 @@ func (pl *planner) sessionsPerSource() int {
 }
 
 // emitSession plans the create or the updates of one session.
-func (pl *planner) emitSession(w *sessionWork, freedBy map[int]string, sourceFreed map[string][]string) {
-	d := w.d
-	var deps []string
-	if w.filter.Step != "" {
+func (pl *planner) emitSession(w *sessionWork, freedBy map[int]StepID, sourceFreed map[string][]StepID) {
+	var deps []StepID
+	if !w.filter.Step.IsZero() {
 		deps = append(deps, w.filter.Step)
 	}
-	if id := freedBy[w.to]; id != "" {
+	if id := freedBy[w.to]; !id.IsZero() {
 		deps = append(deps, id)
 	}
-	// Sources a session takes from another must leave it first when the
-	// per-source limit is known and reached.
-	usage := map[string]int{}
-	if pl.sessionsPerSource() > 0 {
-		for _, s := range pl.live.Sessions {
-			for _, src := range s.SourceIDs {
-				usage[src]++
-			}
-		}
-	}
-	needsFree := func(src string) bool {
-		lim := pl.sessionsPerSource()
-		return lim > 0 && usage[src] >= lim
-	}
-
-	wantTagsFor := func(hash string) cloud.Tags { return ownership(pl.desired.Name, d.Key, hash, d.Tags) }
-	wantHashAttrs := pl.wantSessionAttrs(d, pl.wantFilterName(d))
-	wantHash := appliedHash(wantHashAttrs)
-
+	su := pl.sourceUsage()
 	if w.live == nil {
-		for _, src := range d.Sources {
-			if needsFree(src) {
-				deps = append(deps, sourceFreed[src]...)
-			}
-		}
-		ss := &SessionSpec{Filter: &w.filter, SourceIDs: d.Sources, TargetID: strp(d.TargetID),
-			TargetType: strp(d.TargetType), Priority: intp(d.Priority), PacketLength: intp(d.PacketLength),
-			Enabled: boolp(d.Enabled), VNI: d.VNI}
-		params := Params{ResourceGroupID: d.ResourceGroupID, Tags: wantTagsFor(appliedValue(wantHash, "")), Session: ss}
-		if d.Name != "" {
-			params.Name = strp(d.Name)
-		}
-		if d.Description != "" {
-			params.Description = strp(d.Description)
-		}
-		pl.addStep(Step{Address: w.addr, Kind: TypeSession, Op: OpCreateSession, Params: params}, deps...)
-		after := pl.wantSessionAttrs(d, w.filter.String())
-		pl.addChange(Change{Address: w.addr, Type: TypeSession, Action: Create, Reasons: []Reason{ReasonSpec}, After: after})
+		pl.createSession(w, deps, su, sourceFreed)
 		return
 	}
+	pl.updateSession(w, deps, su, sourceFreed)
+}
 
+// sourceUsage counts, per source, the live sessions that mirror it, when
+// the per-source session limit is known.
+type sourceUsage struct {
+	limit int
+	usage map[string]int
+}
+
+func (pl *planner) sourceUsage() sourceUsage {
+	su := sourceUsage{limit: pl.sessionsPerSource(), usage: map[string]int{}}
+	if su.limit > 0 {
+		for _, s := range pl.live.Sessions {
+			for _, src := range s.SourceIDs {
+				su.usage[src]++
+			}
+		}
+	}
+	return su
+}
+
+// full reports whether src must leave another session before it joins one
+// more.
+func (su sourceUsage) full(src string) bool { return su.limit > 0 && su.usage[src] >= su.limit }
+
+func (pl *planner) createSession(w *sessionWork, deps []StepID, su sourceUsage, sourceFreed map[string][]StepID) {
+	d := w.d
+	for _, src := range d.Sources {
+		if su.full(src) {
+			deps = append(deps, sourceFreed[src]...)
+		}
+	}
+	hash := appliedHash(pl.wantSessionHashInput(d))
+	op := &CreateSession{Filter: w.filter, SessionSettings: cloud.SessionSettings{
+		Name: d.Name, Description: d.Description, SourceIDs: d.Sources, TargetID: d.TargetID,
+		TargetType: d.TargetType, Priority: d.Priority, VNI: d.VNI, PacketLength: d.PacketLength,
+		Enabled: d.Enabled, ResourceGroupID: d.ResourceGroupID,
+		Tags: ownership(pl.desired.Name, d.Key, appliedValue(hash, ""), d.Tags)}}
+	pl.addStep(w.addr, op, deps...)
+	pl.addChange(Change{Addr: w.addr, Action: Create, Reasons: []Reason{ReasonSpec}, After: wantSessionValues(d, pl.refFilterName(w.filter))})
+}
+
+// updateSession plans the changes of a live session: its attributes in one
+// call, its sources by delta, its resource group and its tags.
+func (pl *planner) updateSession(w *sessionWork, deps []StepID, su sourceUsage, sourceFreed map[string][]StepID) {
+	d := w.d
+	wantHashIn := pl.wantSessionHashInput(d)
+	wantHash := appliedHash(wantHashIn)
 	l := cloud.CanonicalSession(*w.live)
 	ref := Ref{ID: l.ID}
 	stepsBefore := len(pl.p.Steps)
-	liveHash := hashLike(pl.liveSessionAttrs(d, &l, pl.liveFilterName(l.FilterID)), wantHashAttrs, wantHash)
+	liveHash := hashLike(pl.liveSessionHashInput(d, &l), wantHashIn, wantHash)
 	reasons := w.reasons
 	if reasons == nil {
 		reasons = label(l.Tags, liveHash, wantHash)
@@ -407,52 +472,76 @@ func (pl *planner) emitSession(w *sessionWork, freedBy map[int]string, sourceFre
 	if reasons[0] != ReasonAdopt && pl.renamed(l.Tags, d.Key) {
 		reasons = append(reasons, ReasonRename)
 	}
-	ss := &SessionSpec{}
-	changed := false
-	if w.filter.Step != "" || w.filter.ID != l.FilterID {
-		ss.Filter = &w.filter
-		changed = true
-	}
-	if l.TargetID != d.TargetID || l.TargetType != d.TargetType {
-		ss.TargetID, ss.TargetType, changed = strp(d.TargetID), strp(d.TargetType), true
-	}
-	if w.from != d.Priority {
-		ss.Priority, changed = intp(d.Priority), true
-	}
-	if l.PacketLength != d.PacketLength {
-		ss.PacketLength, changed = intp(d.PacketLength), true
-	}
-	if d.VNI != nil && l.VNI != *d.VNI {
-		ss.VNI, changed = d.VNI, true
-	}
-	if l.Enabled != d.Enabled {
-		ss.Enabled, changed = boolp(d.Enabled), true
-	}
-	params := Params{Session: ss}
-	if d.Name != "" && l.Name != d.Name {
-		params.Name, changed = strp(d.Name), true
-	}
-	if d.Description != "" && l.Description != d.Description {
-		params.Description, changed = strp(d.Description), true
-	}
-	if changed {
-		id := pl.addStep(Step{Address: w.addr, Kind: TypeSession, Op: OpUpdateSession, Target: ref, Params: params}, deps...)
-		if ss.Filter != nil {
+	if up := sessionUpdate(w, &l); up != nil {
+		id := pl.addStep(w.addr, up, deps...)
+		if up.Filter != nil {
 			// The old filter may be deleted only once the session left it.
 			pl.filterUsers[l.FilterID] = append(pl.filterUsers[l.FilterID], id)
 		}
 		deps = nil
 	}
+	pl.sourceSteps(w, &l, deps, su, sourceFreed)
+	if d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID {
+		pl.addStep(w.addr, &MoveGroup{Resource: cloud.ResourceSession, Target: ref, ResourceGroupID: d.ResourceGroupID})
+	}
+	wantTags := ownership(pl.desired.Name, d.Key, pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, len(pl.p.Steps) > stepsBefore), d.Tags)
+	pl.tagSteps(w.addr, cloud.ResourceSession, ref, l.Tags, wantTags)
+	if len(pl.p.Steps) > stepsBefore || reasons[0] == ReasonAdopt {
+		pl.addChange(Change{Addr: w.addr, ID: l.ID, Action: Update, Reasons: reasons,
+			Before: liveSessionValues(d, &l, pl.liveFilterName(l.FilterID)), After: wantSessionValues(d, pl.refFilterName(w.filter))})
+	}
+}
 
-	// Sources by delta, in batches: add first, unless a limit says the
-	// gone must leave first (then the gap is reported).
+// sessionUpdate returns the one call that changes the attributes of live
+// session l that differ from w's spec, or nil.
+func sessionUpdate(w *sessionWork, l *cloud.Session) *UpdateSession {
+	d := w.d
+	up := &UpdateSession{Session: Ref{ID: l.ID}}
+	p := &up.SessionPatch
+	changed := false
+	if !w.filter.Step.IsZero() || w.filter.ID != l.FilterID {
+		f := w.filter
+		up.Filter, changed = &f, true
+	}
+	if l.TargetID != d.TargetID || l.TargetType != d.TargetType {
+		p.TargetID, p.TargetType, changed = strPtr(d.TargetID), strPtr(d.TargetType), true
+	}
+	if w.from != d.Priority {
+		p.Priority, changed = intPtr(d.Priority), true
+	}
+	if l.PacketLength != d.PacketLength {
+		p.PacketLength, changed = intPtr(d.PacketLength), true
+	}
+	if d.VNI != nil && l.VNI != *d.VNI {
+		p.VNI, changed = intPtr(*d.VNI), true
+	}
+	if l.Enabled != d.Enabled {
+		p.Enabled, changed = boolPtr(d.Enabled), true
+	}
+	if d.Name != "" && l.Name != d.Name {
+		p.Name, changed = strPtr(d.Name), true
+	}
+	if d.Description != "" && l.Description != d.Description {
+		p.Description, changed = strPtr(d.Description), true
+	}
+	if !changed {
+		return nil
+	}
+	return up
+}
+
+// sourceSteps plans the sources of live session l by delta, in batches:
+// add first, unless a limit says the gone must leave first (then the gap
+// is reported).
+func (pl *planner) sourceSteps(w *sessionWork, l *cloud.Session, deps []StepID, su sourceUsage, sourceFreed map[string][]StepID) {
+	ref := Ref{ID: l.ID}
 	have := map[string]bool{}
 	for _, s := range l.SourceIDs {
 		have[s] = true
 	}
 	wantSrc := map[string]bool{}
 	var add, remove []string
-	for _, s := range d.Sources {
+	for _, s := range w.d.Sources {
 		wantSrc[s] = true
 		if !have[s] {
 			add = append(add, s)
@@ -463,23 +552,22 @@ func (pl *planner) emitSession(w *sessionWork, freedBy map[int]string, sourceFre
 			remove = append(remove, s)
 		}
 	}
-	var addDeps []string
+	var addDeps []StepID
 	removeFirst := len(l.SourceIDs)+len(add) > pl.sourcesPerSession()
 	for _, src := range add {
-		if needsFree(src) {
+		if su.full(src) {
 			addDeps = append(addDeps, sourceFreed[src]...)
 			removeFirst = true
 		}
 	}
 	addSteps := func() {
 		for _, b := range batches(add, MaxSourcesPerCall) {
-			pl.addStep(Step{Address: w.addr, Kind: TypeSession, Op: OpAddSources, Target: ref, Params: Params{Sources: b}},
-				append(deps, addDeps...)...)
+			pl.addStep(w.addr, &AddSources{Session: ref, Sources: b}, append(deps, addDeps...)...)
 		}
 	}
 	removeSteps := func() {
 		for _, b := range batches(remove, MaxSourcesPerCall) {
-			id := pl.addStep(Step{Address: w.addr, Kind: TypeSession, Op: OpRemoveSources, Target: ref, Params: Params{Sources: b}}, deps...)
+			id := pl.addStep(w.addr, &RemoveSources{Session: ref, Sources: b}, deps...)
 			for _, src := range b {
 				sourceFreed[src] = append(sourceFreed[src], id)
 			}
@@ -492,21 +580,6 @@ func (pl *planner) emitSession(w *sessionWork, freedBy map[int]string, sourceFre
 	} else {
 		addSteps()
 		removeSteps()
-	}
-	if d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID {
-		changed = true
-		pl.addStep(Step{Address: w.addr, Kind: TypeSession, Op: OpMoveGroup, Target: ref, Params: Params{ResourceGroupID: d.ResourceGroupID}})
-	}
-	wantTags := wantTagsFor(pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, len(pl.p.Steps) > stepsBefore))
-	if !userTags(l.Tags).Equal(userTags(wantTags)) {
-		changed = true
-	}
-	pl.tagSteps(w.addr, TypeSession, ref, l.Tags, wantTags)
-	if len(pl.p.Steps) > stepsBefore || reasons[0] == ReasonAdopt {
-		before := pl.liveSessionAttrs(d, &l, l.FilterID)
-		after := pl.wantSessionAttrs(d, w.filter.String())
-		pl.addChange(Change{Address: w.addr, Type: TypeSession, ID: l.ID, Action: Update, Reasons: reasons,
-			Before: before, After: after})
 	}
 }
 

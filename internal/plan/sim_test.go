@@ -17,8 +17,8 @@ var simSeq int
 func simulate(t *testing.T, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
 	t.Helper()
 	s := cloneSnap(live)
-	ids := map[string]string{} // step ID -> created object ID
-	done := map[string]bool{}
+	ids := map[StepID]string{} // step ID -> created object ID
+	done := map[StepID]bool{}
 	newID := func(prefix string) string { simSeq++; return fmt.Sprintf("%s-sim%05d", prefix, simSeq) }
 	resolve := func(r Ref) string {
 		if r.ID != "" {
@@ -30,42 +30,48 @@ func simulate(t *testing.T, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
 		}
 		return id
 	}
-	mkRules := func(fid, dir string, rs []RuleSpec) []cloud.Rule {
+	mkRules := func(fid, dir string, rs []cloud.Rule) []cloud.Rule {
 		var out []cloud.Rule
 		for _, r := range rs {
-			cr := r.Rule(dir)
-			cr.ID, cr.FilterID, cr.Status = newID("tmr"), fid, cloud.StatusCreated
-			out = append(out, cr)
+			if r.Direction != "" && r.Direction != dir {
+				t.Fatalf("filter %s: rule %+v sent among the %s rules", fid, r, dir)
+			}
+			r.Direction = dir
+			r.ID, r.FilterID, r.Status = newID("tmr"), fid, cloud.StatusCreated
+			out = append(out, r)
 		}
 		return out
 	}
 	for _, st := range p.Steps {
+		if st.Op == nil || st.ID.Op != st.Op.Kind() {
+			t.Fatalf("step %s has op %T", st.ID, st.Op)
+		}
 		for _, d := range st.DependsOn {
 			if !done[d] {
 				t.Fatalf("step %s runs before its dependency %s", st.ID, d)
 			}
 		}
-		switch {
-		case st.Kind == TypeService:
+		switch op := st.Op.(type) {
+		case *OpenService:
 			s.ServiceEnabled = true
-		case st.Kind == TypeFilter && st.Op == OpCreateFilter:
+		case *CreateFilter:
 			id := newID("tmf")
-			f := cloud.Filter{ID: id, Name: deref(st.Params.Name), Description: deref(st.Params.Description),
-				ResourceGroupID: st.Params.ResourceGroupID, Tags: st.Params.Tags.Clone(), Status: cloud.StatusCreated}
-			f.Ingress = mkRules(id, cloud.Ingress, st.Params.Ingress)
-			f.Egress = mkRules(id, cloud.Egress, st.Params.Egress)
+			f := cloud.Filter{ID: id, Name: op.Name, Description: op.Description,
+				ResourceGroupID: op.ResourceGroupID, Tags: op.Tags.Clone(), Status: cloud.StatusCreated}
+			f.Ingress = mkRules(id, cloud.Ingress, op.Ingress)
+			f.Egress = mkRules(id, cloud.Egress, op.Egress)
 			s.Filters = append(s.Filters, f)
 			ids[st.ID] = id
-		case st.Kind == TypeFilter && st.Op == OpUpdateFilter:
-			f := mustFilter(t, s, resolve(st.Target))
-			if st.Params.Name != nil {
-				f.Name = *st.Params.Name
+		case *UpdateFilter:
+			f := mustFilter(t, s, resolve(op.Filter))
+			if op.Name != nil {
+				f.Name = *op.Name
 			}
-			if st.Params.Description != nil {
-				f.Description = *st.Params.Description
+			if op.Description != nil {
+				f.Description = *op.Description
 			}
-		case st.Kind == TypeFilter && st.Op == OpDeleteFilter:
-			id := resolve(st.Target)
+		case *DeleteFilter:
+			id := resolve(op.Filter)
 			for _, ss := range s.Sessions {
 				if ss.FilterID == id {
 					t.Fatalf("step %s deletes filter %s still used by session %s", st.ID, id, ss.ID)
@@ -78,14 +84,14 @@ func simulate(t *testing.T, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
 					break
 				}
 			}
-		case st.Op == OpCreateRules:
-			f := mustFilter(t, s, resolve(st.Target))
-			f.Ingress = append(f.Ingress, mkRules(f.ID, cloud.Ingress, st.Params.Ingress)...)
-			f.Egress = append(f.Egress, mkRules(f.ID, cloud.Egress, st.Params.Egress)...)
-		case st.Op == OpDeleteRules:
-			f := mustFilter(t, s, resolve(st.Target))
+		case *CreateRules:
+			f := mustFilter(t, s, resolve(op.Filter))
+			f.Ingress = append(f.Ingress, mkRules(f.ID, cloud.Ingress, op.Ingress)...)
+			f.Egress = append(f.Egress, mkRules(f.ID, cloud.Egress, op.Egress)...)
+		case *DeleteRules:
+			f := mustFilter(t, s, resolve(op.Filter))
 			gone := map[string]bool{}
-			for _, id := range st.Params.RuleIDs {
+			for _, id := range op.RuleIDs {
 				gone[id] = true
 			}
 			keep := func(rs []cloud.Rule) []cloud.Rule {
@@ -101,11 +107,11 @@ func simulate(t *testing.T, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
 			}
 			f.Ingress, f.Egress = keep(f.Ingress), keep(f.Egress)
 			if len(gone) > 0 {
-				t.Fatalf("step %s deletes unknown rules %v", st.ID, gone)
+				t.Fatalf("step %s deletes unknown rules %v of filter %s", st.ID, gone, f.ID)
 			}
-		case st.Op == OpUpdateRule:
-			r := mustRule(t, s, resolve(st.Target))
-			e := st.Params.Rule
+		case *UpdateRule:
+			r := mustRule(t, mustFilter(t, s, resolve(op.Filter)), op.RuleID)
+			e := op.RulePatch
 			if e.Priority != nil {
 				r.Priority = *e.Priority
 			}
@@ -123,49 +129,50 @@ func simulate(t *testing.T, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
 			if !cloud.HasPorts(r.Protocol) {
 				r.SourcePort, r.DestPort = "-1/-1", "-1/-1"
 			}
-		case st.Kind == TypeSession && st.Op == OpCreateSession:
-			ss := st.Params.Session
+		case *CreateSession:
 			id := newID("tms")
-			sess := cloud.Session{ID: id, Name: deref(st.Params.Name), Description: deref(st.Params.Description),
-				FilterID: resolve(*ss.Filter), SourceIDs: append([]string{}, ss.SourceIDs...), TargetID: *ss.TargetID,
-				TargetType: *ss.TargetType, Priority: *ss.Priority, PacketLength: *ss.PacketLength, Enabled: *ss.Enabled,
-				ResourceGroupID: st.Params.ResourceGroupID, Tags: st.Params.Tags.Clone(), Status: cloud.StatusCreated, VNI: 77}
-			if ss.VNI != nil {
-				sess.VNI = *ss.VNI
+			sess := cloud.Session{ID: id, Name: op.Name, Description: op.Description,
+				FilterID: resolve(op.Filter), SourceIDs: append([]string{}, op.SourceIDs...), TargetID: op.TargetID,
+				TargetType: op.TargetType, Priority: op.Priority, PacketLength: op.PacketLength, Enabled: op.Enabled,
+				ResourceGroupID: op.ResourceGroupID, Tags: op.Tags.Clone(), Status: cloud.StatusCreated, VNI: 77}
+			if op.VNI != nil {
+				sess.VNI = *op.VNI
 			}
 			mustFilter(t, s, sess.FilterID)
 			s.Sessions = append(s.Sessions, sess)
 			ids[st.ID] = id
-		case st.Kind == TypeSession && st.Op == OpUpdateSession:
-			sess := mustSession(t, s, resolve(st.Target))
-			ss := st.Params.Session
-			if st.Params.Name != nil {
-				sess.Name = *st.Params.Name
+		case *UpdateSession:
+			sess := mustSession(t, s, resolve(op.Session))
+			if op.Name != nil {
+				sess.Name = *op.Name
 			}
-			if st.Params.Description != nil {
-				sess.Description = *st.Params.Description
+			if op.Description != nil {
+				sess.Description = *op.Description
 			}
-			if ss.Filter != nil {
-				sess.FilterID = resolve(*ss.Filter)
+			if op.Filter != nil {
+				sess.FilterID = resolve(*op.Filter)
 				mustFilter(t, s, sess.FilterID)
 			}
-			if ss.TargetID != nil {
-				sess.TargetID, sess.TargetType = *ss.TargetID, *ss.TargetType
+			if (op.TargetID == nil) != (op.TargetType == nil) {
+				t.Fatalf("step %s sends a target ID or type without the other", st.ID)
 			}
-			if ss.Priority != nil {
-				sess.Priority = *ss.Priority
+			if op.TargetID != nil {
+				sess.TargetID, sess.TargetType = *op.TargetID, *op.TargetType
 			}
-			if ss.PacketLength != nil {
-				sess.PacketLength = *ss.PacketLength
+			if op.Priority != nil {
+				sess.Priority = *op.Priority
 			}
-			if ss.VNI != nil {
-				sess.VNI = *ss.VNI
+			if op.PacketLength != nil {
+				sess.PacketLength = *op.PacketLength
 			}
-			if ss.Enabled != nil {
-				sess.Enabled = *ss.Enabled
+			if op.VNI != nil {
+				sess.VNI = *op.VNI
 			}
-		case st.Op == OpDeleteSession:
-			id := resolve(st.Target)
+			if op.Enabled != nil {
+				sess.Enabled = *op.Enabled
+			}
+		case *DeleteSession:
+			id := resolve(op.Session)
 			mustSession(t, s, id)
 			for i := range s.Sessions {
 				if s.Sessions[i].ID == id {
@@ -173,13 +180,13 @@ func simulate(t *testing.T, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
 					break
 				}
 			}
-		case st.Op == OpAddSources:
-			sess := mustSession(t, s, resolve(st.Target))
-			sess.SourceIDs = append(sess.SourceIDs, st.Params.Sources...)
-		case st.Op == OpRemoveSources:
-			sess := mustSession(t, s, resolve(st.Target))
+		case *AddSources:
+			sess := mustSession(t, s, resolve(op.Session))
+			sess.SourceIDs = append(sess.SourceIDs, op.Sources...)
+		case *RemoveSources:
+			sess := mustSession(t, s, resolve(op.Session))
 			gone := map[string]bool{}
-			for _, x := range st.Params.Sources {
+			for _, x := range op.Sources {
 				gone[x] = true
 			}
 			var keep []string
@@ -189,30 +196,24 @@ func simulate(t *testing.T, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
 				}
 			}
 			sess.SourceIDs = keep
-		case st.Op == OpTag || st.Op == OpUntag || st.Op == OpMoveGroup:
-			id := resolve(st.Target)
-			var tags *cloud.Tags
-			var rg *string
-			if f := s.Filter(id); f != nil {
-				tags, rg = &f.Tags, &f.ResourceGroupID
-			} else {
-				ss := mustSession(t, s, id)
-				tags, rg = &ss.Tags, &ss.ResourceGroupID
-			}
+		case *Tag:
+			tags, _ := mustTagged(t, s, st.ID, op.Resource, resolve(op.Target))
 			if *tags == nil {
 				*tags = cloud.Tags{}
 			}
-			for k, v := range st.Params.Tags {
+			for k, v := range op.Tags {
 				(*tags)[k] = v
 			}
-			for _, k := range st.Params.UntagKeys {
+		case *Untag:
+			tags, _ := mustTagged(t, s, st.ID, op.Resource, resolve(op.Target))
+			for _, k := range op.Keys {
 				delete(*tags, k)
 			}
-			if st.Op == OpMoveGroup {
-				*rg = st.Params.ResourceGroupID
-			}
+		case *MoveGroup:
+			_, rg := mustTagged(t, s, st.ID, op.Resource, resolve(op.Target))
+			*rg = op.ResourceGroupID
 		default:
-			t.Fatalf("simulate: unknown step %s (%s %s)", st.ID, st.Kind, st.Op)
+			t.Fatalf("simulate: unknown step %s (%T)", st.ID, st.Op)
 		}
 		done[st.ID] = true
 		checkInvariants(t, s, st.ID)
@@ -220,7 +221,23 @@ func simulate(t *testing.T, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
 	return s
 }
 
-func checkInvariants(t *testing.T, s *cloud.Snapshot, after string) {
+// mustTagged returns the tags and resource group of the filter or session
+// id, of the resource type a tag or resource-group call names.
+func mustTagged(t *testing.T, s *cloud.Snapshot, step StepID, resource, id string) (*cloud.Tags, *string) {
+	t.Helper()
+	switch resource {
+	case cloud.ResourceFilter:
+		f := mustFilter(t, s, id)
+		return &f.Tags, &f.ResourceGroupID
+	case cloud.ResourceSession:
+		x := mustSession(t, s, id)
+		return &x.Tags, &x.ResourceGroupID
+	}
+	t.Fatalf("step %s: unknown resource type %q", step, resource)
+	return nil, nil
+}
+
+func checkInvariants(t *testing.T, s *cloud.Snapshot, after StepID) {
 	t.Helper()
 	for _, f := range s.Filters {
 		for _, dir := range directions {
@@ -248,13 +265,6 @@ func checkInvariants(t *testing.T, s *cloud.Snapshot, after string) {
 	}
 }
 
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
 func mustFilter(t *testing.T, s *cloud.Snapshot, id string) *cloud.Filter {
 	t.Helper()
 	f := s.Filter(id)
@@ -273,18 +283,16 @@ func mustSession(t *testing.T, s *cloud.Snapshot, id string) *cloud.Session {
 	return x
 }
 
-func mustRule(t *testing.T, s *cloud.Snapshot, id string) *cloud.Rule {
+func mustRule(t *testing.T, f *cloud.Filter, id string) *cloud.Rule {
 	t.Helper()
-	for i := range s.Filters {
-		for _, rs := range [][]cloud.Rule{s.Filters[i].Ingress, s.Filters[i].Egress} {
-			for j := range rs {
-				if rs[j].ID == id {
-					return &rs[j]
-				}
+	for _, rs := range [][]cloud.Rule{f.Ingress, f.Egress} {
+		for j := range rs {
+			if rs[j].ID == id {
+				return &rs[j]
 			}
 		}
 	}
-	t.Fatalf("no rule %s", id)
+	t.Fatalf("no rule %s in filter %s", id, f.ID)
 	return nil
 }
 
@@ -324,25 +332,25 @@ func converge(t *testing.T, desired *spec.Stack, live *cloud.Snapshot, opts Opti
 	return p, after
 }
 
-func stepIDs(p *Plan) []string {
-	var out []string
+func stepIDs(p *Plan) []StepID {
+	var out []StepID
 	for _, s := range p.Steps {
 		out = append(out, s.ID)
 	}
 	return out
 }
 
-// countOwned returns, per key, how many objects the stack owns.
-func countOwned(s *cloud.Snapshot, stack string) map[string]int {
-	out := map[string]int{}
+// countOwned returns, per address, how many objects the stack owns.
+func countOwned(s *cloud.Snapshot, stack string) map[Addr]int {
+	out := map[Addr]int{}
 	for _, f := range s.Filters {
 		if f.Tags[cloud.TagStack] == stack {
-			out["filter."+f.Tags[cloud.TagKey]]++
+			out[FilterAddr(f.Tags[cloud.TagKey])]++
 		}
 	}
 	for _, x := range s.Sessions {
 		if x.Tags[cloud.TagStack] == stack {
-			out["session."+x.Tags[cloud.TagKey]]++
+			out[SessionAddr(x.Tags[cloud.TagKey])]++
 		}
 	}
 	return out

@@ -2,9 +2,10 @@
 // `tmsync plan --out FILE` writes and `tmsync apply FILE` and `tmsync show
 // FILE` read.
 //
-// A File is the plan of one stack with what apply needs to check and, if
-// live state moved, recompute it: the plan (steps and tokens), the canonical
-// desired state, the snapshot the plan was computed from, the options that
+// A File is an envelope around the plan document of one stack (plan.Plan,
+// the same schema as tmsync plan --format json) with what apply needs to
+// check and, if live state moved, recompute it: the canonical desired state
+// and its hash, the snapshot the plan was computed from, the options that
 // shaped it, the endpoint, region, stack and tool version, the creation and
 // expiry times, and a checksum.
 //
@@ -20,8 +21,8 @@
 //
 // Reading is strict: at most 64 MiB, no unknown fields, no trailing data, a
 // known format version, consistent stacks and regions, and checksums that
-// match. Numbers inside changes' before and after maps read back as
-// json.Number, so that a loaded plan encodes to exactly what was saved.
+// match. Every value of a plan is typed, so that a loaded plan encodes to
+// exactly what was saved.
 //
 // The package does no API calls; its only I/O is reading and writing the
 // file it is given.

@@ -17,10 +17,11 @@ import (
 	"github.com/tmsync/tmsync/internal/spec"
 )
 
-// FormatVersion is the version of the saved-plan format. Any change to it,
-// or to the types a File holds, makes older files unreadable on purpose: a
-// saved plan lives for an hour, and is planned again rather than migrated.
-const FormatVersion = "1"
+// FormatVersion is the version of the saved-plan format: an envelope around
+// the plan document (plan.FormatVersion). Any change to it, or to the types
+// a File holds, makes older files unreadable on purpose: a saved plan lives
+// for an hour, and is planned again rather than migrated.
+const FormatVersion = "2.0"
 
 // kind names the document, to tell a saved plan from other JSON (such as
 // the output of tmsync plan --format json) with a clear error.
@@ -104,8 +105,10 @@ type File struct {
 	Options  Options    `json:"options"`
 	Plan     *plan.Plan `json:"plan"`
 	// Desired is the canonical desired state the plan was computed from
-	// (without source positions, which are not saved).
-	Desired *spec.Stack `json:"desired"`
+	// (without source positions, which are not saved), and DesiredHash
+	// the hash of its JSON.
+	Desired     *spec.Stack `json:"desired"`
+	DesiredHash string      `json:"desired_hash"`
 	// Snapshot is the live state of the region the plan was computed
 	// against.
 	Snapshot *cloud.Snapshot `json:"snapshot"`
@@ -129,8 +132,19 @@ func New(p *plan.Plan, desired *spec.Stack, snap *cloud.Snapshot, opts plan.Opti
 		Options:       OptionsOf(opts),
 		Plan:          p,
 		Desired:       desired,
+		DesiredHash:   DesiredHash(desired),
 		Snapshot:      snap,
 	}
+}
+
+// DesiredHash returns the hash of a canonical desired state, as a saved plan
+// records it.
+func DesiredHash(d *spec.Stack) string {
+	sum, err := checksum(d)
+	if err != nil {
+		return ""
+	}
+	return sum
 }
 
 // A Bundle is the saved plans of one run, one File per stack, in the order
@@ -199,6 +213,7 @@ func (b *Bundle) encode() ([]byte, error) {
 		return nil, err
 	}
 	for _, f := range b.Files {
+		f.DesiredHash = DesiredHash(f.Desired)
 		sum, err := f.sum()
 		if err != nil {
 			return nil, err
@@ -330,7 +345,7 @@ func decode(data []byte) (*Bundle, error) {
 		return nil, fmt.Errorf("%w: no kind %q (write one with tmsync plan --out FILE)", ErrInvalid, kind)
 	}
 	if head.FormatVersion != FormatVersion {
-		return nil, fmt.Errorf("%w: format %q, this tmsync reads format %q; run tmsync plan again",
+		return nil, fmt.Errorf("%w: it is in format %q, written by another version of tmsync; this one reads format %q: run tmsync plan --out again with this version",
 			ErrInvalid, head.FormatVersion, FormatVersion)
 	}
 
@@ -362,6 +377,10 @@ func decode(data []byte) (*Bundle, error) {
 		}
 		if f.Checksum != sum {
 			return nil, fmt.Errorf("%w: the plan of stack %s does not match its checksum; run tmsync plan again",
+				ErrTampered, f.Stack)
+		}
+		if f.DesiredHash != DesiredHash(f.Desired) {
+			return nil, fmt.Errorf("%w: the desired state of stack %s does not match its hash; run tmsync plan again",
 				ErrTampered, f.Stack)
 		}
 	}

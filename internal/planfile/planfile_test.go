@@ -193,6 +193,34 @@ func edit(t testing.TB, data []byte, change func(doc map[string]any)) []byte {
 	return out
 }
 
+// resum recomputes the checksums of a bundle edited by hand, as someone
+// tampering with a plan would.
+func resum(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var doc bundleDoc
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range doc.Files {
+		sum, err := f.sum()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Checksum = sum
+	}
+	doc.Checksum = ""
+	sum, err := checksum(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Checksum = sum
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func file0(doc map[string]any) map[string]any {
 	return doc["files"].([]any)[0].(map[string]any)
 }
@@ -240,8 +268,20 @@ func TestReadErrors(t *testing.T) {
 		"trailing data": {reason: "a second document after the first", data: append(append([]byte{}, valid...), "{}"...), want: ErrInvalid},
 		"other format": {
 			reason: "a format this version does not read",
-			data:   edit(t, valid, func(doc map[string]any) { doc["format_version"] = "2" }),
+			data:   edit(t, valid, func(doc map[string]any) { doc["format_version"] = "3.0" }),
 			want:   ErrInvalid,
+		},
+		"format 1": {
+			reason: "a plan saved by the version before the plan document (format 1) is refused, not migrated",
+			data:   edit(t, valid, func(doc map[string]any) { doc["format_version"] = "1"; file0(doc)["format_version"] = "1" }),
+			want:   ErrInvalid,
+		},
+		"tampered desired state": {
+			reason: "the desired state changed and the file re-checksummed by hand",
+			data: resum(t, edit(t, valid, func(doc map[string]any) {
+				file0(doc)["desired"].(map[string]any)["limits"].(map[string]any)["sources_per_session"] = 3
+			})),
+			want: ErrTampered,
 		},
 		"not a plan": {reason: "the JSON view is not a saved plan", data: []byte(`{"format_version":"1.0","stack":"web"}`), want: ErrInvalid},
 		"not json":   {reason: "a YAML spec given by mistake", data: []byte("stack: web\n"), want: ErrInvalid},

@@ -40,9 +40,7 @@ func createForeign(ctx context.Context, c cloud.Client, anchorID string) (*forei
 	mkSession := func(name, filterID string, tags cloud.Tags) error {
 		p := prios[0]
 		prios = prios[1:]
-		id, err := c.CreateSession(ctx, cloud.CreateSessionInput{Name: name, FilterID: filterID,
-			SourceIDs: []string{"eni-src01", "eni-foreign1"}, TargetID: "eni-foreigntgt", TargetType: cloud.TargetENI,
-			Priority: p, PacketLength: 1500, Enabled: true, Tags: tags})
+		id, err := c.CreateSession(ctx, cloud.CreateSessionInput{FilterID: filterID, SessionSettings: cloud.SessionSettings{Name: name, SourceIDs: []string{"eni-src01", "eni-foreign1"}, TargetID: "eni-foreigntgt", TargetType: cloud.TargetENI, Priority: p, PacketLength: 1500, Enabled: true, Tags: tags}})
 		sids = append(sids, id)
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/workload"
 )
 
@@ -135,7 +136,7 @@ func (m *mutator) removeFilter(st *workload.Stack) string {
 		return ""
 	}
 	k := m.pick(keys)
-	if moved(st, "filter."+k) {
+	if moved(st, plan.FilterAddr(k).String()) {
 		return ""
 	}
 	// Its sessions move to the anchor first, in the same apply.
@@ -154,7 +155,7 @@ func (m *mutator) rekeyFilter(st *workload.Stack) string {
 		return ""
 	}
 	old := m.pick(keys)
-	if moved(st, "filter."+old) {
+	if moved(st, plan.FilterAddr(old).String()) {
 		return ""
 	}
 	k := m.key("f")
@@ -166,7 +167,7 @@ func (m *mutator) rekeyFilter(st *workload.Stack) string {
 		}
 	}
 	if m.rng.Intn(2) == 0 {
-		st.Moved = append(st.Moved, workload.Move{From: "filter." + old, To: "filter." + k})
+		st.Moved = append(st.Moved, workload.Move{From: plan.FilterAddr(old).String(), To: plan.FilterAddr(k).String()})
 		return fmt.Sprintf("re-key filter.%s to %s with moved", old, k)
 	}
 	return fmt.Sprintf("re-key filter.%s to %s (delete and create)", old, k)
@@ -337,7 +338,7 @@ func (m *mutator) removeSession(st *workload.Stack) string {
 		return ""
 	}
 	k := m.pick(st.SessionKeys())
-	if moved(st, "session."+k) {
+	if moved(st, plan.SessionAddr(k).String()) {
 		return ""
 	}
 	delete(st.Sessions, k)
@@ -349,14 +350,14 @@ func (m *mutator) rekeySession(st *workload.Stack) string {
 		return ""
 	}
 	old := m.pick(st.SessionKeys())
-	if moved(st, "session."+old) {
+	if moved(st, plan.SessionAddr(old).String()) {
 		return ""
 	}
 	k := m.key("s")
 	st.Sessions[k] = st.Sessions[old]
 	delete(st.Sessions, old)
 	if m.rng.Intn(2) == 0 {
-		st.Moved = append(st.Moved, workload.Move{From: "session." + old, To: "session." + k})
+		st.Moved = append(st.Moved, workload.Move{From: plan.SessionAddr(old).String(), To: plan.SessionAddr(k).String()})
 		return fmt.Sprintf("re-key session.%s to %s with moved", old, k)
 	}
 	return fmt.Sprintf("re-key session.%s to %s (delete and create)", old, k)

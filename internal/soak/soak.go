@@ -291,7 +291,7 @@ func (s *soak) runRound(ctx context.Context) error {
 			return fmt.Errorf("plan before the kill: %w", err)
 		}
 		if len(p.Steps) > 0 {
-			killAction = actionOf(p.Steps[s.rng.Intn(len(p.Steps))])
+			killAction = p.Steps[s.rng.Intn(len(p.Steps))].Kind().API()
 		}
 	}
 	armed := append([]emulator.Fault(nil), s.faults...)
@@ -366,41 +366,6 @@ func (s *soak) applyAndKill(ctx context.Context, action string, hang int) (bool,
 	}
 }
 
-// actionOf is the API action of a step.
-func actionOf(st plan.Step) string {
-	switch {
-	case st.Kind == plan.TypeFilter && st.Op == plan.OpCreateFilter:
-		return "CreateTrafficMirrorFilter"
-	case st.Kind == plan.TypeFilter && st.Op == plan.OpUpdateFilter:
-		return "UpdateTrafficMirrorFilterAttribute"
-	case st.Kind == plan.TypeFilter && st.Op == plan.OpDeleteFilter:
-		return "DeleteTrafficMirrorFilter"
-	case st.Op == plan.OpCreateRules:
-		return "CreateTrafficMirrorFilterRules"
-	case st.Op == plan.OpDeleteRules:
-		return "DeleteTrafficMirrorFilterRules"
-	case st.Op == plan.OpUpdateRule:
-		return "UpdateTrafficMirrorFilterRuleAttribute"
-	case st.Kind == plan.TypeSession && st.Op == plan.OpCreateSession:
-		return "CreateTrafficMirrorSession"
-	case st.Kind == plan.TypeSession && st.Op == plan.OpUpdateSession:
-		return "UpdateTrafficMirrorSessionAttribute"
-	case st.Kind == plan.TypeSession && st.Op == plan.OpDeleteSession:
-		return "DeleteTrafficMirrorSession"
-	case st.Op == plan.OpAddSources:
-		return "AddSourcesToTrafficMirrorSession"
-	case st.Op == plan.OpRemoveSources:
-		return "RemoveSourcesFromTrafficMirrorSession"
-	case st.Op == plan.OpTag:
-		return "TagResources"
-	case st.Op == plan.OpUntag:
-		return "UnTagResources"
-	case st.Op == plan.OpMoveGroup:
-		return "MoveResourceGroup"
-	}
-	return "OpenTrafficMirrorService"
-}
-
 func (s *soak) desired() (*spec.Stack, error) {
 	stacks, err := spec.Load([]string{s.specDir})
 	if err != nil {
@@ -450,7 +415,7 @@ func (s *soak) check(ctx context.Context, lag time.Duration, killed bool) error 
 		s.sum.Unconverged++
 		var ids []string
 		for _, st := range p.Steps {
-			ids = append(ids, st.ID)
+			ids = append(ids, st.ID.String())
 		}
 		v.msgs = append(v.msgs, fmt.Sprintf("the next plan is not empty: %s", strings.Join(ids, ", ")))
 	}
@@ -468,7 +433,8 @@ func (s *soak) check(ctx context.Context, lag time.Duration, killed bool) error 
 			v.msgs = append(v.msgs, fmt.Sprintf("filter %s (%s) is neither foreign nor owned by the stack", f.ID, f.Name))
 			continue
 		}
-		perKey["filter."+f.Tags[cloud.TagKey]] = append(perKey["filter."+f.Tags[cloud.TagKey]], f.ID)
+		k := plan.FilterAddr(f.Tags[cloud.TagKey]).String()
+		perKey[k] = append(perKey[k], f.ID)
 	}
 	for _, x := range snap.Sessions {
 		if _, ok := s.foreign.sessions[x.ID]; ok {
@@ -479,7 +445,8 @@ func (s *soak) check(ctx context.Context, lag time.Duration, killed bool) error 
 			v.msgs = append(v.msgs, fmt.Sprintf("session %s (%s) is neither foreign nor owned by the stack", x.ID, x.Name))
 			continue
 		}
-		perKey["session."+x.Tags[cloud.TagKey]] = append(perKey["session."+x.Tags[cloud.TagKey]], x.ID)
+		k := plan.SessionAddr(x.Tags[cloud.TagKey]).String()
+		perKey[k] = append(perKey[k], x.ID)
 	}
 	for addr, ids := range perKey {
 		kind, key, _ := strings.Cut(addr, ".")

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tmsync/tmsync/internal/addr"
 	"github.com/tmsync/tmsync/internal/cloud"
 )
 
@@ -607,10 +608,10 @@ func (b *builder) movesOf(f *file) {
 			var m Move
 			decodeJSON(item, &m)
 			m.Pos = f.pos(mp)
-			fromKind, _, _ := strings.Cut(m.From, ".")
-			toKind, _, _ := strings.Cut(m.To, ".")
+			from, _ := addr.Parse(m.From)
+			to, _ := addr.Parse(m.To)
 			switch {
-			case fromKind != toKind:
+			case from.Kind != to.Kind:
 				b.d.add(f.pos(ptr(mp, "to")), "a move keeps the kind: filter.a to filter.b or session.a to session.b",
 					"moved[%d]: %s cannot move to %s", i, m.From, m.To)
 			case m.From == m.To:

@@ -33,6 +33,7 @@ var (
 		"ap-southeast-5", // Indonesia (Jakarta)
 		"ap-southeast-6", // Philippines (Manila)
 		"ap-southeast-7", // Thailand (Bangkok)
+		"ap-southeast-8", // Malaysia (Johor)
 		"cn-beijing",
 		"cn-beijing-finance-1",
 		"cn-chengdu",
@@ -53,13 +54,14 @@ var (
 		"cn-wuhan-lr",   // Wuhan, local region
 		"cn-wulanchabu", // Ulanqab
 		"cn-zhangjiakou",
-		"eu-central-1", // Germany (Frankfurt)
-		"eu-west-1",    // UK (London)
-		"me-central-1", // Saudi Arabia (Riyadh)
-		"me-east-1",    // UAE (Dubai)
-		"na-south-1",   // Mexico
-		"us-east-1",    // US (Virginia)
-		"us-west-1",    // US (Silicon Valley)
+		"eu-central-1",   // Germany (Frankfurt)
+		"eu-west-1",      // UK (London)
+		"me-central-1",   // Saudi Arabia (Riyadh)
+		"me-east-1",      // UAE (Dubai)
+		"na-south-1",     // Mexico
+		"us-east-1",      // US (Virginia)
+		"us-southeast-1", // US (Atlanta)
+		"us-west-1",      // US (Silicon Valley)
 	}
 	mirrorRegions = []string{
 		"ap-northeast-1",

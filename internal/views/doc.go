@@ -1,7 +1,8 @@
 // Package views renders plans for people and programs: Text for a terminal,
 // JSON for tools, Markdown for a pull-request comment.
 //
-// All three are rendered from one document (the JSON one), so they cannot
+// All three are rendered from one document, the plan's own (plan.Plan, whose
+// JSON is what JSON writes and what a saved plan carries), so they cannot
 // disagree, and a plan read back from a saved plan file renders exactly as it
 // did when it was computed.
 //

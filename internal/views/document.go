@@ -6,35 +6,34 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
-	"strings"
 
 	"github.com/tmsync/tmsync/internal/plan"
 )
 
-// FormatVersion is the version of the JSON document that JSON writes. A
-// minor bump only adds fields; a major bump breaks readers (as Terraform's
-// format_version).
-const FormatVersion = "1.0"
+// FormatVersion is the version of the JSON documents JSON and JSONMulti
+// write: the plan document's own (plan.FormatVersion). A minor bump only
+// adds fields; a major bump breaks readers (as Terraform's format_version).
+const FormatVersion = plan.FormatVersion
 
-// A document is the JSON view of one plan. The text and Markdown views are
-// rendered from it, never from the plan directly, so that every view says
-// the same thing. Field order is the key order of the output.
+// A document is what the text and Markdown views render: the plan document
+// (the same typed plan that JSON writes), with each change's values as
+// plain JSON values, so that every view says the same thing.
 type document struct {
-	FormatVersion string         `json:"format_version"`
-	Stack         string         `json:"stack"`
-	Region        string         `json:"region"`
-	Endpoint      string         `json:"endpoint"`
-	PlanID        string         `json:"plan_id"`
-	Changes       []docChange    `json:"changes"`
-	Steps         []docStep      `json:"steps"`
-	Summary       docSummary     `json:"summary"`
-	Gaps          []string       `json:"gaps"`
-	Notes         []string       `json:"notes"`
-	Unmanaged     []docUnmanaged `json:"unmanaged"`
+	FormatVersion string
+	Stack         string
+	Region        string
+	Endpoint      string
+	PlanID        string
+	Changes       []docChange
+	Summary       plan.Summary
+	Gaps          []string
+	Notes         []string
+	Unmanaged     []plan.Unmanaged
 
 	// title heads the text and Markdown views: "tmsync plan" unless the
 	// command that renders is another (tmsync drift).
 	title string
+	steps int
 }
 
 // titled returns title, or "tmsync plan" when it is empty.
@@ -46,41 +45,18 @@ func titled(title string) string {
 }
 
 type docChange struct {
-	Address string   `json:"address"`
-	Type    string   `json:"type"`
-	Action  string   `json:"action"`
-	Reason  []string `json:"reason"`
-	ID      string   `json:"id,omitempty"`
+	Address plan.Addr
+	Action  plan.Action
+	Reason  []string
+	ID      string
 	// Before and After hold only JSON values (string, json.Number, bool,
-	// nil, []any, map[string]any): a fresh plan and one read back from a
-	// file are the same document.
-	Before map[string]any `json:"before"`
-	After  map[string]any `json:"after"`
+	// nil, []any, map[string]any), decoded from the JSON of the change's
+	// typed values: what the JSON view shows.
+	Before map[string]any
+	After  map[string]any
 }
 
-type docStep struct {
-	ID          string   `json:"id"`
-	Address     string   `json:"address"`
-	Action      string   `json:"action"`
-	DependsOn   []string `json:"depends_on"`
-	ClientToken string   `json:"client_token,omitempty"`
-}
-
-type docSummary struct {
-	Add     int `json:"add"`
-	Change  int `json:"change"`
-	Destroy int `json:"destroy"`
-}
-
-type docUnmanaged struct {
-	Type  string `json:"type"`
-	ID    string `json:"id"`
-	Name  string `json:"name,omitempty"`
-	Stack string `json:"stack,omitempty"`
-}
-
-// newDocument builds the document of p. Slices are never nil, so that the
-// JSON has [] rather than null for tools such as jq.
+// newDocument builds the document of p.
 func newDocument(p *plan.Plan) (*document, error) {
 	d := &document{
 		FormatVersion: FormatVersion,
@@ -89,34 +65,27 @@ func newDocument(p *plan.Plan) (*document, error) {
 		Endpoint:      p.Endpoint,
 		PlanID:        p.ID,
 		Changes:       make([]docChange, 0, len(p.Changes)),
-		Steps:         make([]docStep, 0, len(p.Steps)),
-		Summary:       docSummary(p.Summary),
+		Summary:       p.Summary,
 		Gaps:          append([]string{}, p.Gaps...),
 		Notes:         append([]string{}, p.Notes...),
-		Unmanaged:     make([]docUnmanaged, 0, len(p.Unmanaged)),
+		Unmanaged:     append([]plan.Unmanaged{}, p.Unmanaged...),
+		steps:         len(p.Steps),
 	}
 	for _, c := range p.Changes {
 		before, err := normalize(c.Before)
 		if err != nil {
-			return nil, fmt.Errorf("%s: before: %w", c.Address, err)
+			return nil, fmt.Errorf("%s: before: %w", c.Addr, err)
 		}
 		after, err := normalize(c.After)
 		if err != nil {
-			return nil, fmt.Errorf("%s: after: %w", c.Address, err)
+			return nil, fmt.Errorf("%s: after: %w", c.Addr, err)
 		}
 		reasons := make([]string, len(c.Reasons))
 		for i, r := range c.Reasons {
 			reasons[i] = string(r)
 		}
-		d.Changes = append(d.Changes, docChange{Address: c.Address, Type: c.Type, Action: string(c.Action),
+		d.Changes = append(d.Changes, docChange{Address: c.Addr, Action: c.Action,
 			Reason: reasons, ID: c.ID, Before: before, After: after})
-	}
-	for _, s := range p.Steps {
-		d.Steps = append(d.Steps, docStep{ID: s.ID, Address: s.Address, Action: s.Op,
-			DependsOn: append([]string{}, s.DependsOn...), ClientToken: s.ClientToken})
-	}
-	for _, u := range p.Unmanaged {
-		d.Unmanaged = append(d.Unmanaged, docUnmanaged(u))
 	}
 	return d, nil
 }
@@ -125,7 +94,7 @@ func newDocument(p *plan.Plan) (*document, error) {
 // round trip: ints, []string and map[string]string of a fresh plan become
 // what a decoded plan file holds. Numbers stay json.Number so that they
 // print exactly.
-func normalize(m map[string]any) (map[string]any, error) {
+func normalize(m *plan.Values) (map[string]any, error) {
 	if m == nil {
 		return nil, nil
 	}
@@ -143,20 +112,18 @@ func normalize(m map[string]any) (map[string]any, error) {
 }
 
 func (d *document) empty() bool {
-	return len(d.Steps) == 0 && len(d.Changes) == 0
+	return d.steps == 0 && len(d.Changes) == 0
 }
 
 // destructive reports whether c deletes an object, alone or as part of a
 // replace.
-func (c *docChange) destructive() bool {
-	return c.Action == string(plan.Delete) || c.Action == string(plan.Replace)
-}
+func (c *docChange) destructive() bool { return c.Action.Destructive() }
 
 // An object is one reviewable block: a filter with the changes of its rules,
 // a session, or the service. change is nil when only the rules of a filter
 // change.
 type object struct {
-	address string
+	address plan.Addr
 	change  *docChange
 	rules   []*docChange
 }
@@ -167,11 +134,11 @@ func (d *document) objects() []*object {
 	var out []*object
 	// open holds, per address, the object that rules of that address
 	// join: not a delete, which would be a duplicate being removed.
-	open := map[string]*object{}
+	open := map[plan.Addr]*object{}
 	for i := range d.Changes {
 		c := &d.Changes[i]
-		if c.Type == plan.TypeRule {
-			parent := ruleParent(c.Address)
+		if c.Address.Kind == plan.KindRule {
+			parent := c.Address.Unit()
 			o := open[parent]
 			if o == nil {
 				o = &object{address: parent}
@@ -181,37 +148,26 @@ func (d *document) objects() []*object {
 			o.rules = append(o.rules, c)
 			continue
 		}
-		if o := open[c.Address]; o != nil && o.change == nil && c.Action != string(plan.Delete) {
+		if o := open[c.Address]; o != nil && o.change == nil && c.Action != plan.Delete {
 			o.change = c
 			continue
 		}
 		o := &object{address: c.Address, change: c}
 		out = append(out, o)
-		if c.Action != string(plan.Delete) {
+		if c.Action != plan.Delete {
 			open[c.Address] = o
 		}
 	}
 	return out
 }
 
-// ruleParent returns the filter address of a rule address:
-// filter.web.ingress[priority=3] gives filter.web.
-func ruleParent(addr string) string {
-	for _, dir := range []string{".ingress[", ".egress["} {
-		if i := strings.LastIndex(addr, dir); i >= 0 {
-			return addr[:i]
-		}
+// ruleLabel returns a rule address relative to its filter:
+// ingress[priority=3].
+func ruleLabel(a plan.Addr) string {
+	if a.Kind != plan.KindRule {
+		return a.String()
 	}
-	return addr
-}
-
-// ruleLabel returns a rule address relative to its filter.
-func ruleLabel(addr string) string {
-	p := ruleParent(addr)
-	if p == addr {
-		return addr
-	}
-	return addr[len(p)+1:]
+	return fmt.Sprintf("%s[priority=%d]", a.Dir, a.Priority)
 }
 
 // A field is one attribute of a change as it is shown.

@@ -2,7 +2,6 @@ package views
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/tmsync/tmsync/internal/cloud"
@@ -83,40 +82,38 @@ func applied(t testing.TB, desired *spec.Stack) *cloud.Snapshot {
 	t.Helper()
 	p := compute(t, desired, emptySnap(), plan.Options{})
 	s := emptySnap()
-	ids := map[string]string{}
-	mkRules := func(fid, key, dir string, rs []plan.RuleSpec) []cloud.Rule {
+	ids := map[plan.StepID]string{}
+	mkRules := func(fid, key string, rs []cloud.Rule) []cloud.Rule {
 		var out []cloud.Rule
 		for _, r := range rs {
-			cr := r.Rule(dir)
-			cr.ID, cr.FilterID, cr.Status = fmt.Sprintf("tmr-%s-%s-%d", key, dir[:2], r.Priority), fid, cloud.StatusCreated
-			out = append(out, cr)
+			r.ID, r.FilterID, r.Status = fmt.Sprintf("tmr-%s-%s-%d", key, r.Direction[:2], r.Priority), fid, cloud.StatusCreated
+			out = append(out, r)
 		}
 		return out
 	}
 	for _, st := range p.Steps {
-		key := st.Address[strings.IndexByte(st.Address, '.')+1:]
-		switch {
-		case st.Kind == plan.TypeFilter && st.Op == plan.OpCreateFilter:
+		key := st.Addr().Key
+		switch op := st.Op.(type) {
+		case *plan.CreateFilter:
 			id := "tmf-" + key
-			f := cloud.Filter{ID: id, Name: deref(st.Params.Name), Description: deref(st.Params.Description),
-				ResourceGroupID: st.Params.ResourceGroupID, Tags: st.Params.Tags.Clone(), Status: cloud.StatusCreated}
-			f.Ingress = mkRules(id, key, cloud.Ingress, st.Params.Ingress)
-			f.Egress = mkRules(id, key, cloud.Egress, st.Params.Egress)
+			f := cloud.Filter{ID: id, Name: op.Name, Description: op.Description,
+				ResourceGroupID: op.ResourceGroupID, Tags: op.Tags.Clone(), Status: cloud.StatusCreated}
+			f.Ingress = mkRules(id, key, op.Ingress)
+			f.Egress = mkRules(id, key, op.Egress)
 			s.Filters = append(s.Filters, f)
 			ids[st.ID] = id
-		case st.Kind == plan.TypeSession && st.Op == plan.OpCreateSession:
-			ss := st.Params.Session
-			filter := ss.Filter.ID
+		case *plan.CreateSession:
+			filter := op.Filter.ID
 			if filter == "" {
-				filter = ids[ss.Filter.Step]
+				filter = ids[op.Filter.Step]
 			}
-			x := cloud.Session{ID: "tms-" + key, Name: deref(st.Params.Name), Description: deref(st.Params.Description),
-				FilterID: filter, SourceIDs: append([]string{}, ss.SourceIDs...), TargetID: *ss.TargetID,
-				TargetType: *ss.TargetType, Priority: *ss.Priority, PacketLength: *ss.PacketLength,
-				Enabled: *ss.Enabled, VNI: 1, ResourceGroupID: st.Params.ResourceGroupID,
-				Tags: st.Params.Tags.Clone(), Status: cloud.StatusCreated}
-			if ss.VNI != nil {
-				x.VNI = *ss.VNI
+			x := cloud.Session{ID: "tms-" + key, Name: op.Name, Description: op.Description,
+				FilterID: filter, SourceIDs: append([]string{}, op.SourceIDs...), TargetID: op.TargetID,
+				TargetType: op.TargetType, Priority: op.Priority, PacketLength: op.PacketLength,
+				Enabled: op.Enabled, VNI: 1, ResourceGroupID: op.ResourceGroupID,
+				Tags: op.Tags.Clone(), Status: cloud.StatusCreated}
+			if op.VNI != nil {
+				x.VNI = *op.VNI
 			}
 			s.Sessions = append(s.Sessions, x)
 			ids[st.ID] = x.ID
@@ -128,13 +125,6 @@ func applied(t testing.TB, desired *spec.Stack) *cloud.Snapshot {
 		t.Fatalf("applied: the state does not match the spec; plan again has %d steps", len(again.Steps))
 	}
 	return s
-}
-
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
 
 func foreignSession(id, filterID string, prio int) cloud.Session {

@@ -8,24 +8,23 @@ import (
 	"github.com/tmsync/tmsync/internal/plan"
 )
 
-// JSON writes p as a versioned document for tools: format_version, stack,
-// region, endpoint, plan_id, changes[] (address, type, action, reason, id,
-// before, after), steps[] (id, address, action, depends_on, client_token),
-// summary (add, change, destroy), gaps, notes and unmanaged. Keys come in
-// that order, map keys sorted, indented by two spaces; lists are [] when
-// empty, never null.
+// JSON writes p's plan document for tools: format_version, plan_id, stack,
+// region, endpoint, changes[] (address, type, action, reason, id, before,
+// after), steps[] (id, address, unit, depends_on, client_token, op),
+// summary (add, change, destroy), gaps, notes and unmanaged. It is the
+// document a saved plan carries. Keys come in that order, map keys sorted,
+// indented by two spaces; lists are [] when empty, never null.
 func JSON(w io.Writer, p *plan.Plan) error {
-	d, err := newDocument(p)
-	if err != nil {
+	if err := writeJSON(w, p); err != nil {
 		return fmt.Errorf("render plan of stack %s: %w", p.Stack, err)
 	}
-	return writeJSON(w, d)
+	return nil
 }
 
 // A multiDocument holds the plans of several stacks.
 type multiDocument struct {
-	FormatVersion string      `json:"format_version"`
-	Plans         []*document `json:"plans"`
+	FormatVersion string       `json:"format_version"`
+	Plans         []*plan.Plan `json:"plans"`
 }
 
 // JSONMulti writes several plans as one document: format_version and
@@ -33,14 +32,7 @@ type multiDocument struct {
 // that a tool reading the output of a command that may plan several stacks
 // does not see the shape change when the spec gains a stack.
 func JSONMulti(w io.Writer, ps []*plan.Plan) error {
-	m := multiDocument{FormatVersion: FormatVersion, Plans: make([]*document, 0, len(ps))}
-	for _, p := range ps {
-		d, err := newDocument(p)
-		if err != nil {
-			return fmt.Errorf("render plan of stack %s: %w", p.Stack, err)
-		}
-		m.Plans = append(m.Plans, d)
-	}
+	m := multiDocument{FormatVersion: FormatVersion, Plans: append([]*plan.Plan{}, ps...)}
 	return writeJSON(w, m)
 }
 

@@ -172,7 +172,7 @@ func cutRunes(s string, n int) string {
 func truncationNote(secs []mdSection, kept [][]bool, limit int) string {
 	var lines []string
 	for i, s := range secs {
-		counts := map[string]int{}
+		counts := map[plan.Action]int{}
 		cut := 0
 		var other []string
 		for j, b := range s.blocks {
@@ -215,10 +215,10 @@ func truncationNote(secs []mdSection, kept [][]bool, limit int) string {
 }
 
 // actionCounts reads like "3 to create, 1 to delete", in a fixed order.
-func actionCounts(counts map[string]int) string {
+func actionCounts(counts map[plan.Action]int) string {
 	var parts []string
 	for _, a := range []plan.Action{plan.Create, plan.Update, plan.Replace, plan.Delete} {
-		if n := counts[string(a)]; n > 0 {
+		if n := counts[a]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d to %s", n, a))
 		}
 	}
@@ -302,7 +302,7 @@ func callout(d *document) string {
 				fmt.Fprintf(&b, "> - … and %d more\n", len(destructive)-i)
 				break
 			}
-			b.WriteString("> - " + mdCode(actionMark(c.Action)+" "+headingText(c, c.Address)) + "\n")
+			b.WriteString("> - " + mdCode(actionMark(c.Action)+" "+headingText(c, c.Address.String())) + "\n")
 		}
 	}
 	if len(d.Gaps) > 0 {
@@ -327,15 +327,15 @@ func callout(d *document) string {
 func detailsBlock(o *object) mdBlock {
 	var body []string
 	var changes []*docChange
-	summary := "<code>" + htmlText(o.address) + "</code>"
+	summary := "<code>" + htmlText(o.address.String()) + "</code>"
 	if o.change != nil {
 		changes = append(changes, o.change)
-		summary = "<code>" + htmlText(actionMark(o.change.Action)+" "+o.address) + "</code>" +
+		summary = "<code>" + htmlText(actionMark(o.change.Action)+" "+o.address.String()) + "</code>" +
 			htmlText(headingText(o.change, ""))
-		body = append(body, diffHeading(0, o.change, o.address))
+		body = append(body, diffHeading(0, o.change, o.address.String()))
 		body = append(body, diffFields(4, o.change)...)
 	} else {
-		body = append(body, "  "+o.address)
+		body = append(body, "  "+o.address.String())
 	}
 	if len(o.rules) > 0 {
 		summary += htmlText(" · " + plural(len(o.rules), "rule change"))
@@ -366,7 +366,7 @@ func diffHeading(indent int, c *docChange, label string) string {
 
 func diffFields(indent int, c *docChange) []string {
 	fs := c.fields()
-	if len(fs) == 0 && c.Action == string(plan.Update) {
+	if len(fs) == 0 && c.Action == plan.Update {
 		return []string{"  " + pad(indent) + "(only tmsync's ownership tags change)"}
 	}
 	var out []string
@@ -423,8 +423,8 @@ func mdText(s string) string {
 	return strings.ReplaceAll(htmlText(s), "@", "@\u200b")
 }
 
-func mdUnmanaged(u docUnmanaged) string {
-	s := u.Type + " " + mdCode(u.ID)
+func mdUnmanaged(u plan.Unmanaged) string {
+	s := u.Type.String() + " " + mdCode(u.ID)
 	if u.Name != "" {
 		s += " " + mdCode(quote(u.Name))
 	}

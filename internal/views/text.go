@@ -141,9 +141,9 @@ func (t *textWriter) plan(d *document) {
 func (t *textWriter) object(o *object) {
 	if o.change == nil {
 		// Only rules change: the filter itself is not a change.
-		t.line("    " + o.address)
+		t.line("    " + o.address.String())
 	} else {
-		t.heading(2, o.change, o.address)
+		t.heading(2, o.change, o.address.String())
 		t.fields(6, o.change)
 	}
 	for _, r := range o.rules {
@@ -158,7 +158,7 @@ func (t *textWriter) heading(indent int, c *docChange, label string) {
 
 func (t *textWriter) fields(indent int, c *docChange) {
 	fs := c.fields()
-	if len(fs) == 0 && c.Action == string(plan.Update) {
+	if len(fs) == 0 && c.Action == plan.Update {
 		t.line(pad(indent) + "(only tmsync's ownership tags change)")
 		return
 	}
@@ -219,15 +219,15 @@ func headingText(c *docChange, label string) string {
 	return s
 }
 
-func actionMark(action string) string {
+func actionMark(action plan.Action) string {
 	switch action {
-	case string(plan.Create):
+	case plan.Create:
 		return "+"
-	case string(plan.Update):
+	case plan.Update:
 		return "~"
-	case string(plan.Delete):
+	case plan.Delete:
 		return "-"
-	case string(plan.Replace):
+	case plan.Replace:
 		return "-/+"
 	}
 	return " "
@@ -247,14 +247,14 @@ func fieldMark(f field) string {
 
 func summaryLine(d *document) string {
 	s := d.Summary
-	if s == (docSummary{}) && d.empty() {
+	if s == (plan.Summary{}) && d.empty() {
 		return "No changes."
 	}
 	return fmt.Sprintf("Plan: %d to add, %d to change, %d to destroy.", s.Add, s.Change, s.Destroy)
 }
 
-func unmanagedLine(u docUnmanaged) string {
-	s := u.Type + " " + clean(u.ID)
+func unmanagedLine(u plan.Unmanaged) string {
+	s := u.Type.String() + " " + clean(u.ID)
 	if u.Name != "" {
 		s += " " + quote(u.Name)
 	}

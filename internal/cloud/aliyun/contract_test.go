@@ -173,10 +173,9 @@ func TestFilterLifecycle(t *testing.T) {
 
 	// RuleAction (not Action) carries the new action; ports of a rule
 	// turned ALL are not sent.
-	ok(t, c.UpdateRule(ctx, cloud.UpdateRuleInput{RuleID: ing[1], Priority: ptr(6), Action: ptr("drop"),
-		Protocol: ptr(cloud.ProtoALL), SourcePort: ptr("1/65535"), DestPort: ptr("22/22")}))
+	ok(t, c.UpdateRule(ctx, cloud.UpdateRuleInput{RuleID: ing[1], RulePatch: cloud.RulePatch{Priority: ptr(6), Action: ptr("drop"), Protocol: ptr(cloud.ProtoALL), SourcePort: ptr("1/65535"), DestPort: ptr("22/22")}}))
 	want.Ingress[3] = rule(cloud.Ingress, 6, "drop", cloud.ProtoALL, "0.0.0.0/0", "0.0.0.0/0", "", "")
-	ok(t, c.UpdateRule(ctx, cloud.UpdateRuleInput{RuleID: egr[0], DestCIDR: ptr("192.168.0.0/16"), SourcePort: ptr("80/80")}))
+	ok(t, c.UpdateRule(ctx, cloud.UpdateRuleInput{RuleID: egr[0], RulePatch: cloud.RulePatch{DestCIDR: ptr("192.168.0.0/16"), SourcePort: ptr("80/80")}}))
 	want.Egress[1] = rule(cloud.Egress, 4, "drop", cloud.ProtoTCP, "0.0.0.0/0", "192.168.0.0/16", "80/80", "1/65535")
 	sortRules := cmpopts.SortSlices(func(a, b cloud.Rule) bool { return a.Priority < b.Priority })
 	if diff := cmp.Diff(want, get(), liveOnly, sortRules); diff != "" {
@@ -212,14 +211,7 @@ func TestSessionLifecycle(t *testing.T) {
 	f1 := must(c.CreateFilter(ctx, cloud.CreateFilterInput{Name: "f1"}))(t)
 	f2 := must(c.CreateFilter(ctx, cloud.CreateFilterInput{Name: "f2"}))(t)
 
-	in := cloud.CreateSessionInput{
-		WriteOptions: cloud.WriteOptions{Token: "tm1-session"},
-		Name:         "web-to-ids", Description: "mirror web", FilterID: f1,
-		SourceIDs: []string{"eni-src000000000000001", "eni-src000000000000002"},
-		TargetID:  "eni-dst000000000000001", TargetType: cloud.TargetENI,
-		Priority: 7, VNI: ptr(42), PacketLength: 9000, Enabled: true,
-		Tags: cloud.Tags{cloud.TagStack: "s", cloud.TagKey: "web-to-ids"},
-	}
+	in := cloud.CreateSessionInput{WriteOptions: cloud.WriteOptions{Token: "tm1-session"}, FilterID: f1, SessionSettings: cloud.SessionSettings{Name: "web-to-ids", Description: "mirror web", SourceIDs: []string{"eni-src000000000000001", "eni-src000000000000002"}, TargetID: "eni-dst000000000000001", TargetType: cloud.TargetENI, Priority: 7, VNI: ptr(42), PacketLength: 9000, Enabled: true, Tags: cloud.Tags{cloud.TagStack: "s", cloud.TagKey: "web-to-ids"}}}
 	id := must(c.CreateSession(ctx, in))(t)
 	if !strings.HasPrefix(id, "tms-") {
 		t.Errorf("CreateSession returned ID %q, want tms-…", id)
@@ -243,9 +235,7 @@ func TestSessionLifecycle(t *testing.T) {
 		}
 	}
 
-	ok(t, c.UpdateSession(ctx, cloud.UpdateSessionInput{ID: id, Name: ptr("renamed"), Description: ptr("d2"),
-		FilterID: ptr(f2), Priority: ptr(8), VNI: ptr(43), PacketLength: ptr(1500), Enabled: ptr(false),
-		TargetID: ptr("lb-target00000000000001"), TargetType: ptr(cloud.TargetSLB)}))
+	ok(t, c.UpdateSession(ctx, cloud.UpdateSessionInput{ID: id, FilterID: ptr(f2), SessionPatch: cloud.SessionPatch{Name: ptr("renamed"), Description: ptr("d2"), Priority: ptr(8), VNI: ptr(43), PacketLength: ptr(1500), Enabled: ptr(false), TargetID: ptr("lb-target00000000000001"), TargetType: ptr(cloud.TargetSLB)}}))
 	want.Name, want.Description, want.FilterID, want.Priority, want.VNI, want.PacketLength, want.Enabled =
 		"renamed", "d2", f2, 8, 43, 1500, false
 	want.TargetID, want.TargetType = "lb-target00000000000001", cloud.TargetSLB
@@ -278,9 +268,7 @@ func TestCreateSessionDefaults(t *testing.T) {
 	f := must(c.CreateFilter(ctx, cloud.CreateFilterInput{Name: "f"}))(t)
 	// Enabled is sent even when false, VNI left to the API when nil, and a
 	// zero packet length takes the API's default.
-	id := must(c.CreateSession(ctx, cloud.CreateSessionInput{FilterID: f,
-		SourceIDs: []string{"eni-src000000000000001"}, TargetID: "eni-dst000000000000001",
-		TargetType: cloud.TargetENI, Priority: 1}))(t)
+	id := must(c.CreateSession(ctx, cloud.CreateSessionInput{FilterID: f, SessionSettings: cloud.SessionSettings{SourceIDs: []string{"eni-src000000000000001"}, TargetID: "eni-dst000000000000001", TargetType: cloud.TargetENI, Priority: 1}}))(t)
 	ss := must(c.ListSessions(ctx, cloud.ListSessionsInput{IDs: []string{id}}))(t)
 	if len(ss) != 1 {
 		t.Fatalf("ListSessions: got %d sessions, want 1", len(ss))
@@ -356,9 +344,7 @@ func TestSessionPagination(t *testing.T) {
 	f := must(c.CreateFilter(ctx, cloud.CreateFilterInput{Name: "f"}))(t)
 	const n = 101
 	for i := 0; i < n; i++ {
-		must(c.CreateSession(ctx, cloud.CreateSessionInput{FilterID: f,
-			SourceIDs: []string{fmt.Sprintf("eni-src%015d", i)}, TargetID: "eni-dst000000000000001",
-			TargetType: cloud.TargetENI, Priority: i + 1, Enabled: true}))(t)
+		must(c.CreateSession(ctx, cloud.CreateSessionInput{FilterID: f, SessionSettings: cloud.SessionSettings{SourceIDs: []string{fmt.Sprintf("eni-src%015d", i)}, TargetID: "eni-dst000000000000001", TargetType: cloud.TargetENI, Priority: i + 1, Enabled: true}}))(t)
 	}
 	var got []cloud.Session
 	calls := calls(srv, "ListTrafficMirrorSessions", func() {
@@ -429,9 +415,7 @@ func TestTags(t *testing.T) {
 	}
 
 	// Sessions take the same calls.
-	sid := must(c.CreateSession(ctx, cloud.CreateSessionInput{FilterID: ids[0],
-		SourceIDs: []string{"eni-src000000000000001"}, TargetID: "eni-dst000000000000001",
-		TargetType: cloud.TargetENI, Priority: 1}))(t)
+	sid := must(c.CreateSession(ctx, cloud.CreateSessionInput{FilterID: ids[0], SessionSettings: cloud.SessionSettings{SourceIDs: []string{"eni-src000000000000001"}, TargetID: "eni-dst000000000000001", TargetType: cloud.TargetENI, Priority: 1}}))(t)
 	ok(t, c.TagResources(ctx, cloud.ResourceSession, []string{sid}, cloud.Tags{"x": "y"}))
 	ok(t, c.MoveResourceGroup(ctx, cloud.ResourceSession, sid, "rg-aek2new"))
 	ss := must(c.ListSessions(ctx, cloud.ListSessionsInput{IDs: []string{sid}}))(t)

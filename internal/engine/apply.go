@@ -49,7 +49,7 @@ func (e *Engine) limiter(key string) *apply.Limiter {
 	e.limMu.Lock()
 	defer e.limMu.Unlock()
 	if e.limiters[key] == nil {
-		e.limiters[key] = apply.NewLimiter(e.opts.MaxRPS)
+		e.limiters[key] = apply.NewClockLimiter(e.clock, e.opts.MaxRPS)
 	}
 	return e.limiters[key]
 }
@@ -85,6 +85,9 @@ func (e *Engine) execute(ctx context.Context, r *Run, p *plan.Plan, emit Observe
 	o := e.opts
 	ao := o.Apply
 	ao.Limiter = e.limiter(accountRegion(r.Stack))
+	if ao.Clock == nil {
+		ao.Clock = e.clock
+	}
 	obs := func(ev apply.Event) {
 		emit(Event{Type: StepEvent, Run: r, Step: ev})
 	}

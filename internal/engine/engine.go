@@ -11,16 +11,9 @@ import (
 	"github.com/tmsync/tmsync/internal/plan"
 )
 
-// A Clock tells the time and waits. Tests give a fake one.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+// A Clock tells the time and waits: the one apply takes, so that a run has
+// one clock. Tests give a fake one.
+type Clock = apply.Clock
 
 // An OpenFunc returns a client of region for a stack whose spec names
 // profile (empty: none), and a function that releases the client.
@@ -53,8 +46,8 @@ type Options struct {
 	LockTimeout time.Duration
 	// Version is the tool's version; a saved plan of another is refused.
 	Version string
-	// Clock is the time of locks, retries and saved-plan expiry; nil is
-	// the machine's clock.
+	// Clock is the time of locks, retries, saved-plan expiry and, unless
+	// Apply.Clock is set, of applying; nil is the machine's clock.
 	Clock Clock
 	// Rand draws the jitter of retries; nil is a source seeded from Clock.
 	Rand rand.Source
@@ -78,7 +71,7 @@ type Engine struct {
 func New(opts Options) *Engine {
 	e := &Engine{opts: opts, clock: opts.Clock, limiters: map[string]*apply.Limiter{}}
 	if e.clock == nil {
-		e.clock = systemClock{}
+		e.clock = apply.RealClock{}
 	}
 	src := opts.Rand
 	if src == nil {
@@ -94,3 +87,7 @@ func (e *Engine) jitter(n time.Duration) time.Duration {
 	defer e.rngMu.Unlock()
 	return time.Duration(e.rng.Int64N(int64(n)))
 }
+
+// after returns a channel that receives once d has passed on c. Its timer
+// is not stopped: waits here are short and few.
+func after(c Clock, d time.Duration) <-chan time.Time { return c.NewTimer(d).C() }

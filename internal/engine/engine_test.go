@@ -78,6 +78,11 @@ func testEngine(t *testing.T, f *fakeCloud, o Options) *Engine {
 	if o.Clock == nil {
 		o.Clock = newFakeClock()
 	}
+	if o.Apply.Clock == nil {
+		// The fake clock jumps to the end of every wait, which would
+		// end apply's step timeouts at once: applying keeps real time.
+		o.Apply.Clock = apply.RealClock{}
+	}
 	o.Rand = rand.NewPCG(1, 2)
 	o.Plan.AllowDestroy = true
 	return New(o)

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tmsync/tmsync/internal/apply"
 	"github.com/tmsync/tmsync/internal/cloud"
 )
 
@@ -26,15 +27,21 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+func (c *fakeClock) NewTimer(d time.Duration) apply.Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
 	c.waits = append(c.waits, d)
 	ch := make(chan time.Time, 1)
 	ch <- c.now
-	return ch
+	return firedTimer(ch)
 }
+
+// firedTimer is a timer that has fired.
+type firedTimer chan time.Time
+
+func (t firedTimer) C() <-chan time.Time { return t }
+func (t firedTimer) Stop() bool          { return false }
 
 func (c *fakeClock) waited() []time.Duration {
 	c.mu.Lock()

@@ -53,7 +53,7 @@ func (e *Engine) lockStack(ctx context.Context, dir, stack, region string, wait 
 		case <-ctx.Done():
 			f.Close()
 			return nil, ctx.Err()
-		case <-e.clock.After(100 * time.Millisecond):
+		case <-after(e.clock, 100*time.Millisecond):
 		}
 	}
 }

@@ -35,7 +35,7 @@ func (e *Engine) readLive(ctx context.Context, c cloud.Client) (*cloud.Snapshot,
 		select {
 		case <-ctx.Done():
 			return nil, err
-		case <-e.clock.After(d):
+		case <-after(e.clock, d):
 		}
 	}
 }

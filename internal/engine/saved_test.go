@@ -75,7 +75,7 @@ func TestPlanSaved(t *testing.T) {
 				t.Fatalf("plan to save: %v, %d steps; want the delete of filter x", r.Err, len(r.Plan.Steps))
 			}
 			file := planfile.New(r.Plan, st, r.Snapshot, e.opts.Plan, "v1", clock.Now())
-			clock.After(tc.after)
+			clock.NewTimer(tc.after)
 			f.live["cn-hangzhou"] = tc.live
 
 			got := e.PlanSaved(context.Background(), file)

@@ -26,8 +26,12 @@ type Options struct {
 	// GoneAfter is how long a created object may stay invisible to List
 	// before its create is retried with the next token generation.
 	GoneAfter time.Duration // default 1m
-	DryRun    bool
-	Seed      int64
+	// Used holds the tokens of creates that finished before (a journal's
+	// hint, never needed for correctness): a replayed create with one of
+	// them whose object List does not show is known deleted at once.
+	Used   map[string]bool
+	DryRun bool
+	Seed   int64
 	// Clock tells time and waits for the run and its poller; nil is the
 	// real clock. A Limiter has a clock of its own.
 	Clock Clock
@@ -84,6 +88,9 @@ type Result struct {
 	Checked      []plan.StepID          `json:"checked,omitempty"`
 	NotCheckable []Skip                 `json:"not_checkable,omitempty"`
 	IDs          map[plan.StepID]string `json:"ids"` // step -> object ID
+	// Tokens holds, for a step that finished with another token than the
+	// plan's (a later generation), the token it finished with.
+	Tokens map[plan.StepID]string `json:"tokens,omitempty"`
 }
 
 // OK reports whether every step succeeded (or, in a dry run, was checked or
@@ -304,10 +311,17 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 				continue
 			}
 		}
-		if cloud.IsKind(err, cloud.KindMismatch) && generations < maxGenerations {
+		if cloud.IsKind(err, cloud.KindMismatch) {
 			// The token was used before by a request with other values
 			// (one that named objects since deleted and made again): it
-			// is not this request's any more. Walk to the next one.
+			// is not this request's any more. Unless the object exists
+			// already (C5), walk to the next one.
+			if found := r.findCreated(sctx, s); found != "" {
+				r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Notice: FoundExisting, Code: apiCode(err), ObjectID: found,
+					Message: fmt.Sprintf("the token was used by an earlier request with other values, and %s %s with this key exists: taking it", listKind(s), found)})
+				r.finishWith(st, found, start, tok)
+				return
+			}
 			generations++
 			tok = plan.NextToken(tok)
 			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Attempt: generations, Notice: TokenMismatch, Code: apiCode(err),
@@ -319,11 +333,18 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 			return
 		}
 		sl.release()
-		status, err := r.settle(sctx, s, id)
-		if errors.Is(err, errGone) && generations < maxGenerations {
+		status, err := r.settle(sctx, s, id, tok)
+		if errors.Is(err, errGone) {
 			// A replayed create named an object List never shows: it
-			// was deleted since. Create again with the next token (C5);
-			// every machine walks the same generations.
+			// was deleted since. If an object with this key exists (made
+			// by another run), it is the one (C5); else create again
+			// with the next token, as every machine does.
+			if found := r.findCreated(sctx, s); found != "" {
+				r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Notice: FoundExisting, ObjectID: found,
+					Message: fmt.Sprintf("%s %s never showed in List, and %s %s with this key exists: taking it", listKind(s), id, listKind(s), found)})
+				r.finishWith(st, found, start, tok)
+				return
+			}
 			generations++
 			tok = plan.NextToken(tok)
 			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Attempt: generations, Notice: StaleToken,
@@ -344,18 +365,71 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 			r.fail(st, r.timeoutError(sctx, s, err, status), r.since(start))
 			return
 		}
-		r.finish(st, id, start)
+		r.finishWith(st, id, start, tok)
 		return
 	}
 }
 
 func (r *runner) since(t time.Time) time.Duration { return r.clock.Now().Sub(t) }
 
+// findCreated returns the ID of a live object with the stack and key tags
+// that the create step s sends, or "": the object a replayed or refused
+// create would have made, made by another run.
+func (r *runner) findCreated(ctx context.Context, s *plan.Step) string {
+	var tags cloud.Tags
+	switch o := s.Op.(type) {
+	case *plan.CreateFilter:
+		tags = o.Tags
+	case *plan.CreateSession:
+		tags = o.Tags
+	default:
+		return ""
+	}
+	key := cloud.Tags{cloud.TagStack: tags[cloud.TagStack], cloud.TagKey: tags[cloud.TagKey]}
+	if key[cloud.TagStack] == "" || key[cloud.TagKey] == "" || r.opts.Limiter.Wait(ctx) != nil {
+		return ""
+	}
+	var ids []string
+	if listKind(s) == plan.KindSession {
+		ss, err := r.c.ListSessions(ctx, cloud.ListSessionsInput{Tags: key})
+		if err != nil {
+			return ""
+		}
+		for _, x := range ss {
+			ids = append(ids, x.ID)
+		}
+	} else {
+		fs, err := r.c.ListFilters(ctx, cloud.ListFiltersInput{Tags: key})
+		if err != nil {
+			return ""
+		}
+		for _, x := range fs {
+			ids = append(ids, x.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return ""
+	}
+	sort.Strings(ids)
+	return ids[0]
+}
+
 func (r *runner) finish(st *stepState, id string, start time.Time) {
+	r.finishWith(st, id, start, st.step.ClientToken)
+}
+
+// finishWith records step st as done with object id, sent last with tok.
+func (r *runner) finishWith(st *stepState, id string, start time.Time, tok string) {
 	s := st.step
 	r.mu.Lock()
 	if id != "" {
 		r.res.IDs[s.ID] = id
+	}
+	if tok != s.ClientToken {
+		if r.res.Tokens == nil {
+			r.res.Tokens = map[plan.StepID]string{}
+		}
+		r.res.Tokens[s.ID] = tok
 	}
 	r.res.Applied = append(r.res.Applied, s.ID)
 	r.mu.Unlock()
@@ -381,7 +455,7 @@ func (r *runner) runEarly(ctx context.Context, s *plan.Step) error {
 	if _, err := r.callWithRetry(ctx, s, s.ClientToken, false); err != nil {
 		return err
 	}
-	if _, err := r.settle(ctx, s, ""); err != nil {
+	if _, err := r.settle(ctx, s, "", s.ClientToken); err != nil {
 		return err
 	}
 	r.mu.Lock()
@@ -476,12 +550,14 @@ var errGone = errors.New("created object never shows in List")
 // by replaying an earlier write that had the same token.
 var errReplayed = errors.New("the write did not take effect")
 
-// maxGenerations bounds the token generations a create walks through.
+// maxGenerations bounds how often a write the API answered by replaying an
+// earlier one is sent again. A create walks generations with no cap (C5):
+// its step timeout ends the walk.
 const maxGenerations = 5
 
 // settle waits until the object the step wrote is Created again (or gone,
 // for deletes).
-func (r *runner) settle(ctx context.Context, s *plan.Step, id string) (string, error) {
+func (r *runner) settle(ctx context.Context, s *plan.Step, id, tok string) (string, error) {
 	if !s.Kind().Settles() {
 		return "", nil
 	}
@@ -570,6 +646,19 @@ func (r *runner) settle(ctx context.Context, s *plan.Step, id string) (string, e
 		var cancel context.CancelFunc
 		wctx, cancel = withTimeout(ctx, r.clock, r.opts.GoneAfter)
 		defer cancel()
+		if r.opts.Used[tok] {
+			// The journal says a create with this token finished
+			// before: an object it names that List does not show is
+			// deleted since, not slow to appear.
+			known := cond
+			cond = func(f *cloud.Filter, ss *cloud.Session) sighting {
+				sg := known(f, ss)
+				if sg.absent {
+					sg.done, sg.gone = true, true
+				}
+				return sg
+			}
+		}
 	}
 	last, err := r.poll.wait(wctx, listKind(s), id, cond)
 	if err != nil && isCreate && ctx.Err() == nil {
@@ -579,6 +668,9 @@ func (r *runner) settle(ctx context.Context, s *plan.Step, id string) (string, e
 		// List shows the object: it is slow, not gone. Wait on until
 		// the step's own timeout.
 		last, err = r.poll.wait(ctx, listKind(s), id, cond)
+	}
+	if err == nil && last.gone {
+		return last.status, errGone
 	}
 	if err == nil && last.stale {
 		return last.status, errReplayed

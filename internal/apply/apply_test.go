@@ -208,6 +208,7 @@ func TestGoneAfterMovesToTheNextGeneration(t *testing.T) {
 		step    plan.Step
 		replay  string                                    // what the first token's create answers
 		status  func(id string, age time.Duration) string // what List shows
+		other   bool                                      // another run made the object with this key
 		want    []string
 		retries []retry
 		id      string
@@ -227,6 +228,15 @@ func TestGoneAfterMovesToTheNextGeneration(t *testing.T) {
 			want:    []string{"CreateSession " + s.ClientToken, "CreateSession " + plan.NextToken(s.ClientToken)},
 			retries: []retry{{Step: s.ID, Attempt: 1, Notice: StaleToken}},
 			id:      "tms-2",
+		},
+		"MadeByAnotherRun": {
+			reason:  "A replayed create whose object is gone, while another run made one with this key: the step takes that one, creates nothing.",
+			step:    f,
+			replay:  "tmf-old",
+			other:   true,
+			want:    []string{"CreateFilter " + f.ClientToken},
+			retries: []retry{{Step: f.ID, Notice: FoundExisting}},
+			id:      "tmf-other",
 		},
 		"SlowCreate": {
 			reason: "An object List shows, but not Created until after gone-after, is not gone: no next generation.",
@@ -249,6 +259,10 @@ func TestGoneAfterMovesToTheNextGeneration(t *testing.T) {
 			c.n = 1
 			if tc.replay != "" {
 				c.byToken[tc.step.ClientToken] = tc.replay
+			}
+			if tc.other {
+				c.seedFilter("tmf-other")
+				c.filters["tmf-other"].Tags = ownTags("web")
 			}
 			c.status = tc.status
 			o := opts()

@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -243,7 +244,7 @@ func (f *fakeCloud) ListFilters(_ context.Context, in cloud.ListFiltersInput) ([
 	defer f.mu.Unlock()
 	f.lists++
 	var out []cloud.Filter
-	for _, id := range in.IDs {
+	for _, id := range f.listed(in.IDs, in.Tags, true) {
 		if x, ok := f.filters[id]; ok {
 			if st := f.shown(id, x.Status); st != "" {
 				y := *x
@@ -260,7 +261,7 @@ func (f *fakeCloud) ListSessions(_ context.Context, in cloud.ListSessionsInput) 
 	defer f.mu.Unlock()
 	f.lists++
 	var out []cloud.Session
-	for _, id := range in.IDs {
+	for _, id := range f.listed(in.IDs, in.Tags, false) {
 		if x, ok := f.sessions[id]; ok {
 			if st := f.shown(id, x.Status); st != "" {
 				y := *x
@@ -270,6 +271,38 @@ func (f *fakeCloud) ListSessions(_ context.Context, in cloud.ListSessionsInput) 
 		}
 	}
 	return out, nil
+}
+
+// listed returns ids, or with none the IDs of every filter (or session)
+// that has tags, sorted.
+func (f *fakeCloud) listed(ids []string, tags cloud.Tags, filters bool) []string {
+	if len(ids) > 0 {
+		return ids
+	}
+	var out []string
+	has := func(t cloud.Tags) bool {
+		for k, v := range tags {
+			if t[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+	if filters {
+		for id, x := range f.filters {
+			if has(x.Tags) {
+				out = append(out, id)
+			}
+		}
+	} else {
+		for id, x := range f.sessions {
+			if has(x.Tags) {
+				out = append(out, id)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (f *fakeCloud) GetServiceStatus(context.Context) (bool, error) { return true, nil }

@@ -19,6 +19,8 @@ type sighting struct {
 	// stale says the object settled without what the step wrote: the
 	// API replayed an earlier write with the same token.
 	stale bool
+	// gone says a created object is known deleted: the wait is over.
+	gone bool
 }
 
 // A condition looks at what List shows of an object (nil when absent).

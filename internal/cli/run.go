@@ -159,6 +159,10 @@ func hinted(err error) error {
 	case errors.Is(err, planfile.ErrForeign), errors.Is(err, planfile.ErrExpired):
 		return withHint(err, "run tmsync plan --out FILE again and review the new plan")
 	}
+	var nc *engine.NotConvergedError
+	if errors.As(err, &nc) {
+		return withHint(err, "run tmsync plan to see what differs; if another run (a CI job, a schedule) applies this stack, let it finish, then apply again")
+	}
 	return err
 }
 
@@ -469,7 +473,7 @@ func (v *applyView) observe(e engine.Event) {
 		if e.Type == engine.Converged {
 			fmt.Fprintf(v.progress, "Stack %s in %s has converged.\n", r.Stack.Name, r.Stack.Region)
 		} else {
-			fmt.Fprintf(v.progress, "Stack %s in %s has not converged yet; run tmsync plan to see what remains.\n", r.Stack.Name, r.Stack.Region)
+			fmt.Fprintf(v.progress, "Stack %s in %s has not converged.\n", r.Stack.Name, r.Stack.Region)
 		}
 	}
 }

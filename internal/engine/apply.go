@@ -60,31 +60,38 @@ func (e *Engine) limiter(key string) *apply.Limiter {
 func (e *Engine) executeJournaled(ctx context.Context, r *Run, p *plan.Plan, emit Observer) error {
 	o := e.opts
 	if o.Apply.DryRun {
-		e.execute(ctx, r, p, emit)
-		return nil
+		_, err := e.execute(ctx, r, p, emit)
+		return err
 	}
 	jpath := journalPath(o.LockDir, r.Stack.Name, r.Stack.Region)
 	j := readJournal(jpath)
+	// The journal is a hint (C5): creates an interrupted run sent go with
+	// the tokens it sent them with, and tokens of creates that finished
+	// here before tell apply at once that a replayed answer names a
+	// deleted object. Tokens themselves are the plan's, the same on every
+	// machine.
 	plan.ReuseTokens(p, j.Pending, r.Snapshot)
-	plan.AvoidTokens(p, j.used())
+	r.used = j.used()
 	j.Pending = append(j.Pending, p.Steps...)
 	if err := j.write(jpath); err != nil {
 		return fmt.Errorf("record the apply in %s: %w", jpath, err)
 	}
-	res := e.execute(ctx, r, p, emit)
+	res, err := e.execute(ctx, r, p, emit)
 	j.finished(p, res, res.OK())
 	if werr := j.write(jpath); werr != nil {
 		return fmt.Errorf("record the apply in %s: %w", jpath, werr)
 	}
-	return nil
+	return err
 }
 
 // execute runs p and checks whether the stack converged; it is shared by
-// fresh and saved plans.
-func (e *Engine) execute(ctx context.Context, r *Run, p *plan.Plan, emit Observer) *apply.Result {
+// fresh and saved plans. Its error is a *NotConvergedError when every step
+// succeeded but live state still differs from the spec.
+func (e *Engine) execute(ctx context.Context, r *Run, p *plan.Plan, emit Observer) (*apply.Result, error) {
 	o := e.opts
 	ao := o.Apply
 	ao.Limiter = e.limiter(accountRegion(r.Stack))
+	ao.Used = r.used
 	if ao.Clock == nil {
 		ao.Clock = e.clock
 	}
@@ -95,25 +102,39 @@ func (e *Engine) execute(ctx context.Context, r *Run, p *plan.Plan, emit Observe
 	r.Result = res
 	if ao.DryRun {
 		emit(Event{Type: DryRunChecked, Run: r})
-		return res
+		return res, nil
 	}
-	// Read live state once more to say whether the stack converged.
+	// Read live state once more to say whether the stack converged: a
+	// duplicate made by another run, or any other difference, is not.
 	snap, err := e.readLive(ctx, r.Client)
-	converged := false
+	var again *plan.Plan
 	if err == nil {
 		po := o.Plan
 		po.Endpoint = r.Client.Endpoint()
-		if again, err := plan.Compute(r.Stack, snap, po); err == nil {
-			converged = again.Empty()
-		}
+		again, err = plan.Compute(r.Stack, snap, po)
 	}
-	r.Converged = converged
-	if converged {
+	r.Converged = err == nil && again.Empty()
+	r.Remaining = again
+	if r.Converged {
 		emit(Event{Type: Converged, Run: r})
-	} else {
-		emit(Event{Type: NotConverged, Run: r})
+		return res, nil
 	}
-	return res
+	var nerr error
+	if res.OK() && ctx.Err() == nil {
+		nc := &NotConvergedError{Stack: r.Stack.Name, Region: r.Stack.Region, Err: err}
+		if again != nil {
+			seen := map[plan.Addr]bool{}
+			for _, s := range again.Steps {
+				if a := s.Addr(); !seen[a] {
+					seen[a] = true
+					nc.Remaining = append(nc.Remaining, a)
+				}
+			}
+		}
+		nerr = nc
+	}
+	emit(Event{Type: NotConverged, Run: r})
+	return res, nerr
 }
 
 // countApplied counts the changes whose steps all ran: a change counts

@@ -51,7 +51,11 @@ func (j *journal) finished(p *plan.Plan, res *apply.Result, ok bool) {
 	}
 	for _, s := range p.Steps {
 		if done[s.ID] && s.ClientToken != "" && s.Kind().Creates() {
-			j.Used = append(j.Used, s.ClientToken)
+			tok := s.ClientToken
+			if t, ok := res.Tokens[s.ID]; ok {
+				tok = t // finished with a later generation
+			}
+			j.Used = append(j.Used, tok)
 		}
 	}
 	if ok {

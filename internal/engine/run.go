@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/tmsync/tmsync/internal/apply"
 	"github.com/tmsync/tmsync/internal/cloud"
@@ -23,14 +24,45 @@ type Run struct {
 
 	// Result is what apply did; nil until the run was applied.
 	Result *apply.Result
-	// Converged says live state equalled the spec after the apply.
+	// Converged says live state equalled the spec after the apply;
+	// otherwise Remaining is what a plan made then would still do (nil
+	// when live state could not be read or planned).
 	Converged bool
+	Remaining *plan.Plan
 
 	// Saved is set for the run of a saved plan.
 	Saved *Saved
 
 	close  func() error
 	unlock func()
+	used   map[string]bool // tokens of creates the journal saw finish
+}
+
+// A NotConvergedError says an apply whose steps all succeeded left live
+// state different from the spec: a duplicate, or any other difference,
+// made by another run applying the stack or a change made meanwhile.
+type NotConvergedError struct {
+	Stack, Region string
+	// Remaining lists the addresses a plan made after the apply changes;
+	// empty when live state could not be read or planned.
+	Remaining []plan.Addr
+	Err       error // why live state could not be checked, if so
+}
+
+func (e *NotConvergedError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("stack %s in %s: could not check that the apply converged: %v", e.Stack, e.Region, e.Err)
+	}
+	names := make([]string, 0, len(e.Remaining))
+	for i, a := range e.Remaining {
+		if i == 5 {
+			names = append(names, fmt.Sprintf("and %d more", len(e.Remaining)-i))
+			break
+		}
+		names = append(names, a.String())
+	}
+	return fmt.Sprintf("stack %s in %s did not converge: after the apply, %s still differ from the spec; another run may be applying the stack, or something changed it meanwhile",
+		e.Stack, e.Region, strings.Join(names, ", "))
 }
 
 // Release closes the run's client and releases its lock.

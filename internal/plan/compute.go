@@ -36,6 +36,9 @@ type Options struct {
 	// Siblings are the other stacks of the run: their objects are not
 	// reported as unmanaged.
 	Siblings []string
+	// Account is the ID of the account the stack is in, when known; it is
+	// part of every client token (C5).
+	Account string
 }
 
 // A Problem is a reason the plan cannot be made.
@@ -143,6 +146,9 @@ type planner struct {
 	ownedFilters  map[string][]*cloud.Filter  // key -> owned filters
 	ownedSessions map[string][]*cloud.Session // key -> owned sessions
 	filterKeyByID map[string]string           // owned or adopted filter ID -> key
+	filterByID    map[string]*cloud.Filter    // every live filter
+	sessionByID   map[string]*cloud.Session   // every live session
+	replaces      map[StepID]string           // create step -> the ID of the filter it replaces
 	taken         map[string]bool             // live IDs matched to a desired object
 
 	// results of the filter phase, used by sessions
@@ -178,6 +184,7 @@ func newPlanner(desired *spec.Stack, live *cloud.Snapshot, opts Options) *planne
 		counters: map[StepID]int{}, lastOf: map[Addr]StepID{},
 		ownedFilters: map[string][]*cloud.Filter{}, ownedSessions: map[string][]*cloud.Session{},
 		filterKeyByID: map[string]string{}, taken: map[string]bool{},
+		filterByID: map[string]*cloud.Filter{}, sessionByID: map[string]*cloud.Session{}, replaces: map[StepID]string{},
 		filterRefs: map[string]Ref{}, filterMatch: map[string]*cloud.Filter{}, swapped: map[string]bool{},
 		filterUsers: map[string][]StepID{},
 	}
@@ -301,6 +308,12 @@ func (pl *planner) renamed(t cloud.Tags, key string) bool {
 
 func (pl *planner) indexOwnership() {
 	stack := pl.desired.Name
+	for i := range pl.live.Filters {
+		pl.filterByID[pl.live.Filters[i].ID] = &pl.live.Filters[i]
+	}
+	for i := range pl.live.Sessions {
+		pl.sessionByID[pl.live.Sessions[i].ID] = &pl.live.Sessions[i]
+	}
 	for i := range pl.live.Filters {
 		f := &pl.live.Filters[i]
 		if st, key := pl.owner(KindFilter, f.Tags); st == stack && key != "" {
@@ -490,10 +503,76 @@ func (pl *planner) assignTokens() {
 			for i := range part {
 				s := &part[i]
 				if s.Op.Kind().Tokened() {
-					s.ClientToken = token(pl.p.ID, s.ID.String(), s.Op)
+					s.ClientToken = token(pl.tokenInput(s))
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	// Two steps of one plan that would send the same request (rare: the
+	// same op twice on one object) must still differ: the later ones take
+	// the next generations, the same on every runner.
+	seen := map[string]bool{}
+	for i := range steps {
+		s := &steps[i]
+		for s.ClientToken != "" && seen[s.ClientToken] {
+			s.ClientToken = NextToken(s.ClientToken)
+		}
+		seen[s.ClientToken] = true
+	}
+}
+
+// tokenInput returns what the token of s is made of (C5).
+func (pl *planner) tokenInput(s *Step) tokenInput {
+	in := tokenInput{Account: pl.opts.Account, Stack: pl.desired.Name, Address: s.Addr(), Op: s.Kind(),
+		Params: pl.tokenParams(s.Op)}
+	if obj := s.Op.Object(); obj.Known() {
+		in.Basis = pl.appliedOf(obj.ID)
+	} else if old, ok := pl.replaces[s.ID]; ok {
+		in.Basis = "replaces " + old
+	}
+	return in
+}
+
+// tokenParams returns op with the other objects it names (a session's
+// filter) written as addresses: a filter one runner sees created and
+// another sees being created in its own plan is one filter. The object the
+// op writes keeps its ID, so that a write to one of two objects with one
+// key is not the write to the other.
+func (pl *planner) tokenParams(op Op) Op {
+	name := func(r Ref) Ref {
+		if !r.Step.IsZero() {
+			return Ref{Step: StepID{Addr: r.Step.Addr}}
+		}
+		if k, ok := pl.filterKeyByID[r.ID]; ok {
+			return Ref{Step: StepID{Addr: FilterAddr(k)}}
+		}
+		return r
+	}
+	switch o := op.(type) {
+	case *CreateSession:
+		c := *o
+		c.Filter = name(o.Filter)
+		return &c
+	case *UpdateSession:
+		if o.Filter != nil {
+			c := *o
+			f := name(*o.Filter)
+			c.Filter = &f
+			return &c
+		}
+	}
+	return op
+}
+
+// appliedOf returns the tmsync:applied value of the live filter or session
+// id, or "".
+func (pl *planner) appliedOf(id string) string {
+	if f, ok := pl.filterByID[id]; ok {
+		return f.Tags[cloud.TagApplied]
+	}
+	if s, ok := pl.sessionByID[id]; ok {
+		return s.Tags[cloud.TagApplied]
+	}
+	return ""
 }

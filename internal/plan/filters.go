@@ -394,6 +394,7 @@ func (pl *planner) canSwap(d *spec.Filter, l *cloud.Filter) bool {
 func (pl *planner) swapFilter(d *spec.Filter, l *cloud.Filter, reasons []Reason) {
 	addr := FilterAddr(d.Key)
 	id := pl.addStep(addr, pl.createFilterOp(d))
+	pl.replaces[id] = l.ID
 	pl.filterRefs[d.Key] = Ref{Step: id}
 	pl.filterDeletes = append(pl.filterDeletes, filterDelete{f: l, key: d.Key, reason: ReasonSwap})
 	pl.swapped[l.ID] = true

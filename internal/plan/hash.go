@@ -68,11 +68,28 @@ func hashLike(attrs, same map[string]any, known string) string {
 	return appliedHash(attrs)
 }
 
-// token is the client token of a step (contract C5): "tm1-" and the base32
-// SHA-256 of the plan ID, the step ID and the step's canonical parameters,
-// 40 characters in all.
-func token(planID, stepID string, params any) string {
-	return ("tm1-" + digest(planID, stepID, params))[:40]
+// A tokenInput is everything a step's client token is made of (contract
+// C5), and nothing else: no plan ID, snapshot, time or machine. Two runs
+// that want the same write send the same token, whatever else each saw, so
+// that the API makes one object; a write to an object whose chain moved on
+// since (basis) never reuses the token of an earlier one.
+type tokenInput struct {
+	Account string
+	Stack   string
+	Address Addr
+	Op      OpKind
+	// Params is the op with references to other objects written as
+	// addresses: see tokenParams.
+	Params Op
+	// Basis is the tmsync:applied value the written object carries now,
+	// or, for a create that replaces an object, "replaces " and its ID.
+	Basis string
+}
+
+// token is the client token of a step: "tm1-" and the base32 SHA-256 of its
+// tokenInput, 40 characters in all.
+func token(in tokenInput) string {
+	return ("tm1-" + digest(in))[:40]
 }
 
 // NextToken returns the token of the next generation of a step, for a create

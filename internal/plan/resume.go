@@ -79,23 +79,3 @@ func ReuseTokens(p *Plan, prev []Step, live *cloud.Snapshot) int {
 	}
 	return n
 }
-
-// AvoidTokens moves every create step of p whose token was already used by
-// a create that finished (used) to the next token generation not used, and
-// returns how many it moved. A stack destroyed and created again sees the
-// same view as the first time, so its creates would repeat their tokens and
-// the API would answer with the IDs of the deleted objects.
-func AvoidTokens(p *Plan, used map[string]bool) int {
-	n := 0
-	for i := range p.Steps {
-		s := &p.Steps[i]
-		if !s.Kind().Creates() || !used[s.ClientToken] {
-			continue
-		}
-		for used[s.ClientToken] {
-			s.ClientToken = NextToken(s.ClientToken)
-		}
-		n++
-	}
-	return n
-}

@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"sort"
 
@@ -359,7 +361,7 @@ func (pl *planner) placeSessions(works []*sessionWork, occ map[int]string, wante
 			continue
 		}
 		w := pending[0]
-		tmp := pl.tempPriority(occ, wanted)
+		tmp := pl.tempPriority(w, occ, wanted)
 		id := pl.addStep(w.addr, &UpdateSession{Session: Ref{ID: w.live.ID}, SessionPatch: cloud.SessionPatch{Priority: intPtr(tmp)}})
 		delete(occ, w.from)
 		freedBy[w.from] = id
@@ -369,9 +371,15 @@ func (pl *planner) placeSessions(works []*sessionWork, occ map[int]string, wante
 }
 
 // tempPriority picks a priority free in the whole region and wanted by no
-// one: the highest such.
-func (pl *planner) tempPriority(occ map[int]string, wanted map[int]bool) int {
-	for p := MaxSessionPriority; p >= 1; p-- {
+// one for session w to pass through. It starts from a hash of the
+// session's own identity (stack and key) and walks down from there, so
+// that runners that see the region alike pick the same one and send the
+// same request (C5), whatever else each planned.
+func (pl *planner) tempPriority(w *sessionWork, occ map[int]string, wanted map[int]bool) int {
+	h := sha256.Sum256([]byte(pl.desired.Name + "\x00" + w.d.Key))
+	start := int(binary.BigEndian.Uint32(h[:4])%MaxSessionPriority) + 1
+	for i := 0; i < MaxSessionPriority; i++ {
+		p := (start-1-i+MaxSessionPriority)%MaxSessionPriority + 1
 		if occ[p] == "" && !wanted[p] {
 			if _, r := pl.opts.Reserved[p]; !r {
 				return p

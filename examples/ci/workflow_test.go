@@ -548,3 +548,34 @@ func cmdConsole(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Fatalf("console: the rename did not settle")
 }
+
+// TestWorkflowSerialisesStacks: every job that writes or reads a stack's
+// live state on main (apply, drift) runs in the stack's concurrency group
+// and is never cancelled half-way, so that two runs of one stack never
+// race (C13); plans of a pull request may cancel each other.
+func TestWorkflowSerialisesStacks(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("github", "tmsync.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf struct {
+		Jobs map[string]struct {
+			Concurrency struct {
+				Group  string `yaml:"group"`
+				Cancel bool   `yaml:"cancel-in-progress"`
+			} `yaml:"concurrency"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"apply", "drift"} {
+		job, ok := wf.Jobs[name]
+		if !ok {
+			t.Fatalf("no job %s", name)
+		}
+		if job.Concurrency.Group != "tmsync-${{ matrix.stack }}" || job.Concurrency.Cancel {
+			t.Errorf("job %s: concurrency %+v; want group tmsync-${{ matrix.stack }}, not cancelled in progress", name, job.Concurrency)
+		}
+	}
+}

@@ -26,6 +26,10 @@ type Options struct {
 	// GoneAfter is how long a created object may stay invisible to List
 	// before its create is retried with the next token generation.
 	GoneAfter time.Duration // default 1m
+	// Quota is shared by the runs of one account and region: a create
+	// refused for quota stops the creates of its kind there. Nil is a
+	// gate of this run's own.
+	Quota *QuotaGate
 	// Used holds the tokens of creates that finished before (a journal's
 	// hint, never needed for correctness): a replayed create with one of
 	// them whose object List does not show is known deleted at once.
@@ -38,6 +42,9 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
+	if o.Quota == nil {
+		o.Quota = NewQuotaGate()
+	}
 	if o.Parallelism <= 0 {
 		o.Parallelism = 10
 	}
@@ -279,6 +286,10 @@ func (s *slot) release() {
 
 func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 	s := st.step
+	if why := r.opts.Quota.refused(s.Kind()); why != "" && s.Kind().Creates() {
+		r.skip(st, quotaReason(s.Kind(), why))
+		return
+	}
 	start := r.clock.Now()
 	sctx, cancel := withTimeout(ctx, r.clock, r.opts.Timeout)
 	defer cancel()
@@ -327,6 +338,14 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Attempt: generations, Notice: TokenMismatch, Code: apiCode(err),
 				Message: "the token was used by an earlier request with other values; sending with the next token"})
 			continue
+		}
+		if cloud.IsKind(err, cloud.KindQuota) && s.Kind().Creates() {
+			why := apiCode(err)
+			var ae *cloud.APIError
+			if errors.As(err, &ae) && ae.RequestID != "" {
+				why += ", request " + ae.RequestID
+			}
+			r.opts.Quota.close(s.Kind(), why)
 		}
 		if err != nil {
 			r.fail(st, r.timeoutError(sctx, s, err, ""), r.since(start))

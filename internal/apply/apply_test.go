@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"slices"
+	"sort"
 	"testing"
 	"time"
 
@@ -655,4 +656,61 @@ func replayRetries(id plan.StepID, n int) []retry {
 		out = append(out, retry{Step: id, Attempt: i, Notice: Replayed})
 	}
 	return out
+}
+
+func TestQuotaStopsCreatesOfItsKind(t *testing.T) {
+	quota := &cloud.APIError{Kind: cloud.KindQuota, Code: "QuotaExceeded.TrafficMirrorFilter", RequestID: "REQ-Q"}
+	fs := []plan.Step{createFilter("a"), createFilter("b"), createFilter("c"), createFilter("d")}
+	ss := createSession("s", fs[3])
+	other := createSessionOn("other", plan.Ref{ID: "tmf-1"})
+	for i := 1; i < len(fs); i++ {
+		fs[i] = after(fs[i], fs[i-1]) // one after the other, so the order is known
+	}
+	clk := newFakeClock()
+	c := newFakeCloud(clk)
+	c.seedFilter("tmf-1")
+	c.n = 1
+	created := 0
+	c.fail = func(x call) error {
+		if x.Action != "CreateFilter" {
+			return nil
+		}
+		if created == 1 {
+			return quota
+		}
+		created++
+		return nil
+	}
+	res, _ := run(t, clk, planOf(append(append([]plan.Step{}, fs...), ss, other)...), c, opts())
+	// a is made, b is refused for quota, c and d are never sent, and
+	// what depends on them is skipped; session creates go on.
+	got := tokens(c.calls)
+	sort.Strings(got)
+	if diff := cmp.Diff([]string{"CreateFilter " + fs[0].ClientToken, "CreateFilter " + fs[1].ClientToken,
+		"CreateSession " + other.ClientToken}, got); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]plan.StepID{fs[0].ID, other.ID}, res.Applied); diff != "" {
+		t.Errorf("applied (-want +got):\n%s", diff)
+	}
+	why := quotaReason(plan.OpCreateFilter, "QuotaExceeded.TrafficMirrorFilter, request REQ-Q")
+	wantSkips := []Skip{
+		{Step: fs[2].ID, Address: fs[2].Addr(), Because: "depends on " + fs[1].ID.String() + ", which failed"},
+		{Step: fs[3].ID, Address: fs[3].Addr(), Because: "depends on " + fs[2].ID.String() + ", which was skipped"},
+		{Step: ss.ID, Address: ss.Addr(), Because: "depends on " + fs[3].ID.String() + ", which was skipped"},
+	}
+	if diff := cmp.Diff(wantSkips, res.Skipped); diff != "" {
+		t.Errorf("skipped (-want +got):\n%s", diff)
+	}
+	// Independent creates of the refused kind are not sent either.
+	clk2 := newFakeClock()
+	c2 := newFakeCloud(clk2)
+	g := NewQuotaGate()
+	g.close(plan.OpCreateFilter, "QuotaExceeded.TrafficMirrorFilter, request REQ-Q")
+	o := opts()
+	o.Quota = g
+	res2, _ := run(t, clk2, planOf(createFilter("x"), createFilter("y")), c2, o)
+	if len(c2.calls) != 0 || len(res2.Skipped) != 2 || res2.Skipped[0].Because != why {
+		t.Errorf("with the gate closed: calls %v, skipped %+v; want no call and two skips because %q", c2.calls, res2.Skipped, why)
+	}
 }

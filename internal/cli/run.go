@@ -497,8 +497,20 @@ func reportFailures(w io.Writer, res *apply.Result) error {
 	for _, f := range res.Failed {
 		fmt.Fprintf(w, "  failed:  %s: %s\n", f.Step, f.Message)
 	}
+	// Skips that share a reason (a thousand creates not sent after a
+	// quota refusal) are listed up to a few, then counted.
+	const perReason = 5
+	shown := map[string]int{}
 	for _, s := range res.Skipped {
-		fmt.Fprintf(w, "  skipped: %s: %s\n", s.Step, s.Because)
+		if shown[s.Because]++; shown[s.Because] <= perReason {
+			fmt.Fprintf(w, "  skipped: %s: %s\n", s.Step, s.Because)
+		}
+	}
+	for _, s := range res.Skipped {
+		if n := shown[s.Because]; n > perReason {
+			fmt.Fprintf(w, "  ... and %d more skipped: %s\n", n-perReason, s.Because)
+			shown[s.Because] = 0
+		}
 	}
 	return withHint(fmt.Errorf("%d steps failed, %d skipped", len(res.Failed), len(res.Skipped)),
 		"fix the cause, then run apply again: steps already done are not repeated")

@@ -43,6 +43,17 @@ func (e *Engine) Apply(ctx context.Context, runs []*Run, obs Observer) {
 	wg.Wait()
 }
 
+// quota returns the quota gate of key, made on first use: one per account
+// and region for the engine's life, as the API's quotas are.
+func (e *Engine) quota(key string) *apply.QuotaGate {
+	e.limMu.Lock()
+	defer e.limMu.Unlock()
+	if e.quotas[key] == nil {
+		e.quotas[key] = apply.NewQuotaGate()
+	}
+	return e.quotas[key]
+}
+
 // limiter returns the rate limiter of key, made on first use: one per
 // account and region for the engine's life.
 func (e *Engine) limiter(key string) *apply.Limiter {
@@ -91,6 +102,7 @@ func (e *Engine) execute(ctx context.Context, r *Run, p *plan.Plan, emit Observe
 	o := e.opts
 	ao := o.Apply
 	ao.Limiter = e.limiter(accountRegion(r.Stack))
+	ao.Quota = e.quota(accountRegion(r.Stack))
 	ao.Used = r.used
 	if ao.Clock == nil {
 		ao.Clock = e.clock

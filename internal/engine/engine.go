@@ -65,11 +65,12 @@ type Engine struct {
 
 	limMu    sync.Mutex
 	limiters map[string]*apply.Limiter
+	quotas   map[string]*apply.QuotaGate
 }
 
 // New returns an engine with opts.
 func New(opts Options) *Engine {
-	e := &Engine{opts: opts, clock: opts.Clock, limiters: map[string]*apply.Limiter{}}
+	e := &Engine{opts: opts, clock: opts.Clock, limiters: map[string]*apply.Limiter{}, quotas: map[string]*apply.QuotaGate{}}
 	if e.clock == nil {
 		e.clock = apply.RealClock{}
 	}

@@ -69,7 +69,7 @@ func wfBrownfield(t *testing.T, c cloud.Client, nFilters, nSessions int) (filter
 	var foreign []string
 	for i := 0; i < 3; i++ {
 		id, err := c.CreateFilter(ctx, cloud.CreateFilterInput{Name: fmt.Sprintf("platform-%d", i),
-			Tags:    cloud.Tags{cloud.TagStack: "platform", cloud.TagKey: fmt.Sprintf("p%d", i), cloud.TagApplied: "x"},
+			Tags:    cloud.Tags{cloud.TagStack: "platform", cloud.TagKey: fmt.Sprintf("p%d", i), cloud.TagApplied: "platformxxxx"},
 			Ingress: []cloud.Rule{{Priority: 1, Action: "accept", Protocol: "ALL"}}})
 		if err != nil {
 			t.Fatal(err)

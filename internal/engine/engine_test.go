@@ -65,8 +65,8 @@ func (f *fakeCloud) open(_ context.Context, region, _ string) (cloud.Client, fun
 func newFakeCloud() *fakeCloud {
 	return &fakeCloud{reads: map[string]int{}, live: map[string][]cloud.Filter{
 		"cn-hangzhou": {
-			{ID: "tmf-b", Tags: cloud.Tags{cloud.TagStack: "b", cloud.TagKey: "x"}},
-			{ID: "tmf-other", Tags: cloud.Tags{cloud.TagStack: "other", cloud.TagKey: "y"}},
+			{ID: "tmf-b", Tags: cloud.Tags{cloud.TagStack: "b", cloud.TagKey: "x", cloud.TagApplied: "xxxxxxxxxxxx"}},
+			{ID: "tmf-other", Tags: cloud.Tags{cloud.TagStack: "other", cloud.TagKey: "y", cloud.TagApplied: "yyyyyyyyyyyy"}},
 		},
 	}}
 }

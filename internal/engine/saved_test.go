@@ -18,7 +18,7 @@ import (
 // state is what it expected, and stale otherwise.
 func TestPlanSaved(t *testing.T) {
 	owned := func(id, key string) cloud.Filter {
-		return cloud.Filter{ID: id, Tags: cloud.Tags{cloud.TagStack: "b", cloud.TagKey: key}}
+		return cloud.Filter{ID: id, Tags: cloud.Tags{cloud.TagStack: "b", cloud.TagKey: key, cloud.TagApplied: "abcdefghijkl"}}
 	}
 	cases := map[string]struct {
 		reason  string

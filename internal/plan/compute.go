@@ -267,8 +267,12 @@ func (pl *planner) run() {
 
 // owner returns the stack and key an object's tags name, with the renames
 // of the spec applied: a previous name of the stack reads as the stack, and
-// a moved key as its new key.
+// a moved key as its new key. An object whose ownership tags tmsync did not
+// write (see disowned) has no owner.
 func (pl *planner) owner(kind Kind, t cloud.Tags) (stack, key string) {
+	if disowned(t) != "" {
+		return "", ""
+	}
 	stack, key = t[cloud.TagStack], t[cloud.TagKey]
 	for _, prev := range pl.desired.PreviousStacks {
 		if stack == prev && prev != "" {
@@ -283,6 +287,43 @@ func (pl *planner) owner(kind Kind, t cloud.Tags) (stack, key string) {
 		}
 	}
 	return stack, key
+}
+
+// disowned says why an object whose tags claim it for tmsync is not
+// tmsync's, or returns "" when the claim holds or there is none. tmsync
+// writes tmsync:stack, tmsync:key and tmsync:applied together, in the create
+// itself, and tmsync:applied always in a form ParseApplied reads: an object
+// without one of them, or with a value of tmsync:applied in no such form,
+// was tagged by someone else and is never changed or deleted.
+func disowned(t cloud.Tags) string {
+	_, hasStack := t[cloud.TagStack]
+	_, hasKey := t[cloud.TagKey]
+	applied, hasApplied := t[cloud.TagApplied]
+	if !hasStack && !hasKey && !hasApplied {
+		return ""
+	}
+	var claim, missing []string
+	for _, k := range []string{cloud.TagStack, cloud.TagKey} {
+		if v := t[k]; v != "" {
+			claim = append(claim, fmt.Sprintf("%s=%q", k, v))
+		} else {
+			missing = append(missing, k)
+		}
+	}
+	if !hasApplied {
+		missing = append(missing, cloud.TagApplied)
+	}
+	if hasApplied && len(claim) < 2 {
+		claim = append(claim, fmt.Sprintf("%s=%q", cloud.TagApplied, applied))
+	}
+	why := "has " + strings.Join(claim, " ")
+	if len(missing) > 0 {
+		return why + " but no " + strings.Join(missing, " or ") + ", so tmsync did not tag it"
+	}
+	if _, ok := ParseApplied(applied); ok {
+		return ""
+	}
+	return why + fmt.Sprintf(" but %s=%q, a value tmsync never writes", cloud.TagApplied, applied)
 }
 
 type move struct{ from, to Addr }
@@ -454,7 +495,8 @@ func (pl *planner) reportUnmanaged() {
 			continue
 		}
 		if st, _ := pl.owner(KindFilter, f.Tags); st != pl.desired.Name && !pl.taken[f.ID] {
-			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: KindFilter, ID: f.ID, Name: f.Name, Stack: st})
+			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: KindFilter, ID: f.ID, Name: f.Name, Stack: st,
+				Reason: disowned(f.Tags)})
 		}
 	}
 	for _, s := range pl.live.Sessions {
@@ -462,7 +504,8 @@ func (pl *planner) reportUnmanaged() {
 			continue
 		}
 		if st, _ := pl.owner(KindSession, s.Tags); st != pl.desired.Name && !pl.taken[s.ID] {
-			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: KindSession, ID: s.ID, Name: s.Name, Stack: st})
+			pl.p.Unmanaged = append(pl.p.Unmanaged, Unmanaged{Type: KindSession, ID: s.ID, Name: s.Name, Stack: st,
+				Reason: disowned(s.Tags)})
 		}
 	}
 	sort.Slice(pl.p.Unmanaged, func(i, j int) bool {

@@ -8,7 +8,7 @@ import (
 // FormatVersion is the version of the plan document: the JSON of a Plan,
 // written by tmsync plan --format json and carried in saved plans. A minor
 // version only adds fields.
-const FormatVersion = "2.0"
+const FormatVersion = "2.1"
 
 // An Action says what happens to an object.
 type Action string
@@ -142,6 +142,9 @@ type Unmanaged struct {
 	ID    string `json:"id"`
 	Name  string `json:"name,omitempty"`
 	Stack string `json:"stack,omitempty"` // another stack's owner tag, if any
+	// Reason says why an object whose tags claim it for tmsync is not
+	// managed: tmsync did not write those tags. Empty for the others.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Summary counts changes the way Terraform does: replace counts as add and

@@ -37,7 +37,7 @@ func TestPlanJSON(t *testing.T) {
 				want.Sessions[0].Priority, want.Sessions[0].Filter = 11, "web"
 				live.Sessions = append(live.Sessions, cloud.Session{ID: "tms-gone", Name: "gone", FilterID: live.Filters[0].ID,
 					TargetID: "eni-x", TargetType: cloud.TargetENI, Priority: 40, PacketLength: 1500,
-					Tags: cloud.Tags{cloud.TagStack: testStack, cloud.TagKey: "gone"}})
+					Tags: cloud.Tags{cloud.TagStack: testStack, cloud.TagKey: "gone", cloud.TagApplied: "gonegonegone"}})
 				p, _ := converge(t, want, live, Options{AllowDestroy: true})
 				return p
 			},
@@ -79,7 +79,8 @@ func TestPlanJSONVersion(t *testing.T) {
 		version string
 		wantErr bool
 	}{
-		"this version": {reason: "2.0 is read", version: FormatVersion},
+		"this version": {reason: "2.1 is read", version: FormatVersion},
+		"older minor":  {reason: "2.0 has no reason of unmanaged objects", version: "2.0"},
 		"minor":        {reason: "a minor version only adds fields", version: "2.7"},
 		"format 1":     {reason: "format 1 steps have string ops", version: "1", wantErr: true},
 		"next major":   {reason: "3.0 may change anything", version: "3.0", wantErr: true},

@@ -57,7 +57,7 @@ func createForeign(ctx context.Context, c cloud.Client, anchorID string) (*forei
 	st := initialStack()
 	otherFilters := map[string]string{}
 	for _, k := range st.FilterKeys() {
-		id, err := mkFilter(k, cloud.Tags{cloud.TagStack: otherStack, cloud.TagKey: k, cloud.TagApplied: "000000000000"})
+		id, err := mkFilter(k, cloud.Tags{cloud.TagStack: otherStack, cloud.TagKey: k, cloud.TagApplied: "otherstack22"})
 		if err != nil {
 			return nil, fmt.Errorf("other stack's filter: %w", err)
 		}
@@ -67,7 +67,7 @@ func createForeign(ctx context.Context, c cloud.Client, anchorID string) (*forei
 		return nil, err
 	}
 	for _, k := range st.SessionKeys() {
-		tags := cloud.Tags{cloud.TagStack: otherStack, cloud.TagKey: k, cloud.TagApplied: "000000000000"}
+		tags := cloud.Tags{cloud.TagStack: otherStack, cloud.TagKey: k, cloud.TagApplied: "otherstack22"}
 		if err := mkSession(k, otherFilters[st.Sessions[k].Filter], tags); err != nil {
 			return nil, fmt.Errorf("other stack's session: %w", err)
 		}

@@ -100,7 +100,7 @@ func TestCheckFindsViolations(t *testing.T) {
 			anchorID = f.ID
 		}
 	}
-	if _, err := s.client.CreateSession(ctx, cloud.CreateSessionInput{FilterID: anchorID, SessionSettings: cloud.SessionSettings{Name: "dup", SourceIDs: []string{"eni-src09"}, TargetID: "eni-tgt3", TargetType: cloud.TargetENI, Priority: 39, PacketLength: 1500, Enabled: true, Tags: cloud.Tags{cloud.TagStack: stackName, cloud.TagKey: "web-ids", cloud.TagApplied: "x"}}}); err != nil {
+	if _, err := s.client.CreateSession(ctx, cloud.CreateSessionInput{FilterID: anchorID, SessionSettings: cloud.SessionSettings{Name: "dup", SourceIDs: []string{"eni-src09"}, TargetID: "eni-tgt3", TargetType: cloud.TargetENI, Priority: 39, PacketLength: 1500, Enabled: true, Tags: cloud.Tags{cloud.TagStack: stackName, cloud.TagKey: "web-ids", cloud.TagApplied: "dupdupdupdup"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.client.CreateFilter(ctx, cloud.CreateFilterInput{Name: "stray"}); err != nil {

@@ -204,7 +204,7 @@ var scenarios = map[string]struct {
 			live := applied(t, stk([]*spec.Filter{filt("web", ten...)}))
 			live.Sessions = append(live.Sessions, foreignSession("tms-foreign", live.Filters[0].ID, 900))
 			live.Filters = append(live.Filters, cloud.Filter{ID: "tmf-other", Name: "other-stack",
-				Tags: cloud.Tags{cloud.TagStack: "payments", cloud.TagKey: "pay"}})
+				Tags: cloud.Tags{cloud.TagStack: "payments", cloud.TagKey: "pay", cloud.TagApplied: "paypaypaypay"}})
 			return compute(t, stk([]*spec.Filter{filt("web", reversed(ten)...)}), live, plan.Options{AllowGap: true})
 		},
 	},
@@ -221,11 +221,13 @@ var scenarios = map[string]struct {
 		},
 	},
 	"no_changes": {
-		reason: "live state equals the spec; an unmanaged filter is still reported",
+		reason: "live state equals the spec; an unmanaged filter is still reported, and so is one tagged as the stack's by hand, saying why",
 		plan: func(t testing.TB) *plan.Plan {
 			desired := stk([]*spec.Filter{filt("web", rules(1)...)}, sess("ids", "web", 5, "eni-a"))
 			live := applied(t, desired)
-			live.Filters = append(live.Filters, cloud.Filter{ID: "tmf-console", Name: "made <by> hand"})
+			live.Filters = append(live.Filters, cloud.Filter{ID: "tmf-console", Name: "made <by> hand"},
+				cloud.Filter{ID: "tmf-forged", Name: "tagged by hand",
+					Tags: cloud.Tags{cloud.TagStack: desired.Name, cloud.TagKey: "bogus"}})
 			return compute(t, desired, live, plan.Options{})
 		},
 	},

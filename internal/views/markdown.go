@@ -431,5 +431,8 @@ func mdUnmanaged(u plan.Unmanaged) string {
 	if u.Stack != "" {
 		return s + " (stack " + mdCode(u.Stack) + ")"
 	}
+	if u.Reason != "" {
+		return s + " (not managed by tmsync: " + mdText(u.Reason) + ")"
+	}
 	return s + " (not managed by tmsync)"
 }

@@ -261,6 +261,9 @@ func unmanagedLine(u plan.Unmanaged) string {
 	if u.Stack != "" {
 		return s + " (stack " + quote(u.Stack) + ")"
 	}
+	if u.Reason != "" {
+		return s + " (not managed by tmsync: " + clean(u.Reason) + ")"
+	}
 	return s + " (not managed by tmsync)"
 }
 

@@ -2,7 +2,10 @@ package plan
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -133,7 +136,10 @@ type planner struct {
 	p       *Plan
 	canon   map[*cloud.Filter]cloud.Filter // live filters in canonical form
 	moves   []move                         // the spec's moved entries
-	id      <-chan string                  // the plan ID, once hashed
+	// previous are the previous names of the stack whose objects it takes
+	// over: those of the spec that are not stacks of this run.
+	previous []string
+	id       <-chan string // the plan ID, once hashed
 
 	problems []Problem
 
@@ -187,7 +193,20 @@ func newPlanner(desired *spec.Stack, live *cloud.Snapshot, opts Options) *planne
 		filterByID: map[string]*cloud.Filter{}, sessionByID: map[string]*cloud.Session{}, replaces: map[StepID]string{},
 		filterRefs: map[string]Ref{}, filterMatch: map[string]*cloud.Filter{}, swapped: map[string]bool{},
 		filterUsers: map[string][]StepID{},
+		previous:    previousStacks(desired, opts),
 	}
+}
+
+// previousStacks returns the previous names of desired that are not stacks
+// of the run (checkPreviousStacks refuses those).
+func previousStacks(desired *spec.Stack, opts Options) []string {
+	var out []string
+	for _, prev := range desired.PreviousStacks {
+		if !slices.Contains(opts.Siblings, prev) {
+			out = append(out, prev)
+		}
+	}
+	return out
 }
 
 // canonical returns the canonical form of f, a filter of pl.live.
@@ -274,7 +293,7 @@ func (pl *planner) owner(kind Kind, t cloud.Tags) (stack, key string) {
 		return "", ""
 	}
 	stack, key = t[cloud.TagStack], t[cloud.TagKey]
-	for _, prev := range pl.desired.PreviousStacks {
+	for _, prev := range pl.previous {
 		if stack == prev && prev != "" {
 			stack = pl.desired.Name
 		}
@@ -347,8 +366,13 @@ func (pl *planner) renamed(t cloud.Tags, key string) bool {
 	return t[cloud.TagStack] != pl.desired.Name || t[cloud.TagKey] != key
 }
 
+// indexOwnership finds the objects the stack owns, by key: those tagged
+// with its name, and those of a previous name it takes over (see
+// takeOver).
 func (pl *planner) indexOwnership() {
+	pl.checkPreviousStacks()
 	stack := pl.desired.Name
+	prevFilters := map[string][]*cloud.Filter{}
 	for i := range pl.live.Filters {
 		pl.filterByID[pl.live.Filters[i].ID] = &pl.live.Filters[i]
 	}
@@ -358,21 +382,82 @@ func (pl *planner) indexOwnership() {
 	for i := range pl.live.Filters {
 		f := &pl.live.Filters[i]
 		if st, key := pl.owner(KindFilter, f.Tags); st == stack && key != "" {
-			pl.ownedFilters[key] = append(pl.ownedFilters[key], f)
-			pl.ownedCount++
+			if f.Tags[cloud.TagStack] == stack {
+				pl.ownedFilters[key] = append(pl.ownedFilters[key], f)
+			} else {
+				prevFilters[key] = append(prevFilters[key], f)
+			}
 		}
 	}
+	prevSessions := map[string][]*cloud.Session{}
 	for i := range pl.live.Sessions {
 		s := &pl.live.Sessions[i]
 		if st, key := pl.owner(KindSession, s.Tags); st == stack && key != "" {
-			pl.ownedSessions[key] = append(pl.ownedSessions[key], s)
-			pl.ownedCount++
+			if s.Tags[cloud.TagStack] == stack {
+				pl.ownedSessions[key] = append(pl.ownedSessions[key], s)
+			} else {
+				prevSessions[key] = append(prevSessions[key], s)
+			}
 		}
+	}
+	takeOver(pl, KindFilter, pl.ownedFilters, prevFilters, func(f *cloud.Filter) (string, cloud.Tags) { return f.ID, f.Tags })
+	takeOver(pl, KindSession, pl.ownedSessions, prevSessions, func(s *cloud.Session) (string, cloud.Tags) { return s.ID, s.Tags })
+	for _, fs := range pl.ownedFilters {
+		pl.ownedCount += len(fs)
+	}
+	for _, ss := range pl.ownedSessions {
+		pl.ownedCount += len(ss)
 	}
 	for key, fs := range pl.ownedFilters {
 		for _, f := range fs {
 			pl.filterKeyByID[f.ID] = key
 		}
+	}
+}
+
+// checkPreviousStacks refuses a previous name of the stack that is a stack
+// of this run: that stack is still declared, and a rename would take over
+// or delete its objects.
+func (pl *planner) checkPreviousStacks() {
+	for _, prev := range pl.desired.PreviousStacks {
+		if slices.Contains(pl.opts.Siblings, prev) {
+			pl.problem(StackAddr(pl.desired.Name), pl.desired.Pos,
+				fmt.Sprintf("remove %q from previousStacks while it is declared, or stop declaring it", prev),
+				"previousStacks names stack %q, which this run also applies: a stack that is still declared cannot be a previous name of another", prev)
+		}
+	}
+}
+
+// takeOver adds to owned, by key, the objects of the stack's previous names
+// (prev) it takes over: an object of a previous stack is re-tagged only when
+// it is the one object of its key. When the stack has an object with that
+// key too, or previous stacks have several, the previous stack may still be
+// in use (applied from a spec of its own): its objects are neither taken
+// over nor deleted as duplicates, and the plan fails.
+func takeOver[T any](pl *planner, kind Kind, owned, prev map[string][]*T, id func(*T) (string, cloud.Tags)) {
+	for _, key := range slices.Sorted(maps.Keys(prev)) {
+		ps := prev[key]
+		if len(owned[key]) == 0 && len(ps) == 1 {
+			owned[key] = ps
+			continue
+		}
+		var objs, stacks []string
+		for _, o := range owned[key] {
+			i, _ := id(o)
+			objs = append(objs, i+" (this stack)")
+		}
+		for _, o := range ps {
+			i, t := id(o)
+			objs = append(objs, fmt.Sprintf("%s (stack %q)", i, t[cloud.TagStack]))
+			if !slices.Contains(stacks, strconv.Quote(t[cloud.TagStack])) {
+				stacks = append(stacks, strconv.Quote(t[cloud.TagStack]))
+			}
+		}
+		addr := Addr{Kind: kind, Key: key}
+		pl.problem(addr, pl.desired.Pos,
+			fmt.Sprintf("if stack %s is still in use, remove it from previousStacks; if not, delete the extra %ss by hand", strings.Join(stacks, ", "), kind),
+			"%d %ss have this key: %s; a previous stack's %s is taken over only when it is the only one, and never deleted as a duplicate",
+			len(objs), kind, strings.Join(objs, ", "), kind)
 	}
 }
 

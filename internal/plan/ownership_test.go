@@ -172,3 +172,127 @@ func TestEveryAppliedFormIsOurs(t *testing.T) {
 		})
 	}
 }
+
+// stackOf returns desired as applied under another stack name: its objects
+// as the stack called name would have made them.
+func stackOf(t *testing.T, name string, desired *spec.Stack) *cloud.Snapshot {
+	t.Helper()
+	d := *desired
+	d.Name = name
+	return applied(t, &d)
+}
+
+// merge returns the objects of a and b in one region; b's session
+// priorities are moved by 1000 to keep them unique.
+func merge(a, b *cloud.Snapshot) *cloud.Snapshot {
+	out := cloneSnap(a)
+	c := cloneSnap(b)
+	for i := range c.Sessions {
+		c.Sessions[i].Priority += 1000
+	}
+	out.Filters = append(out.Filters, c.Filters...)
+	out.Sessions = append(out.Sessions, c.Sessions...)
+	return out
+}
+
+// problemsAt returns the plan problems of err by address.
+func problemsAt(t *testing.T, err error) map[Addr]string {
+	t.Helper()
+	pe, ok := err.(*Error)
+	if !ok {
+		t.Fatalf("err = %v, want a plan error", err)
+	}
+	out := map[Addr]string{}
+	for _, p := range pe.Problems {
+		out[p.Address] += p.Message + " hint: " + p.Hint + "\n"
+	}
+	return out
+}
+
+// TestPreviousStackInTheRun: a previous name of the stack that the run
+// also applies is still declared: the plan is refused, naming it.
+func TestPreviousStackInTheRun(t *testing.T) {
+	other := stk([]*spec.Filter{filt("web", rules(1)...)}, sess("a", "web", 10, "eni-1"))
+	live := stackOf(t, "other", other)
+	desired := stk([]*spec.Filter{filt("web", rules(1)...)}, sess("a", "web", 20, "eni-1"))
+	desired.PreviousStacks = []string{"other"}
+
+	_, err := Compute(desired, live, Options{Siblings: []string{"other"}})
+	got := problemsAt(t, err)
+	if len(got) != 1 || got[StackAddr(testStack)] == "" {
+		t.Fatalf("problems %v, want one at the stack", got)
+	}
+	if msg := got[StackAddr(testStack)]; !strings.Contains(msg, `"other"`) || !strings.Contains(msg, "previousStacks") {
+		t.Errorf("problem %q does not name the stack and previousStacks", msg)
+	}
+	// Not in the run: the rename takes the objects over, re-tagging them.
+	p, err := Compute(desired, live, Options{Siblings: []string{"unrelated"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Changes {
+		if !c.HasReason(ReasonRename) {
+			t.Errorf("change %s reasons %v, want rename", c.Addr, c.Reasons)
+		}
+	}
+}
+
+// TestPreviousStackStillLive: another stack, applied from its own spec,
+// has objects with the keys of this stack's own, and this stack names it
+// as a previous name: the objects of the previous stack are neither taken
+// over nor deleted as duplicates, and the plan fails naming both.
+func TestPreviousStackStillLive(t *testing.T) {
+	spec1 := func() *spec.Stack {
+		return stk([]*spec.Filter{filt("dns", rules(2)...), filt("web", rules(1)...)}, sess("a", "web", 10, "eni-1"))
+	}
+	mine := applied(t, spec1())
+	theirs := stackOf(t, "other", stk([]*spec.Filter{filt("web", rules(1)...), filt("db", rules(3)...)}, sess("a", "web", 10, "eni-1")))
+	live := merge(mine, theirs)
+	desired := spec1()
+	desired.PreviousStacks = []string{"other"}
+
+	_, err := Compute(desired, live, Options{AllowDestroy: true})
+	got := problemsAt(t, err)
+	if len(got) != 2 || got[FilterAddr("web")] == "" || got[SessionAddr("a")] == "" {
+		t.Fatalf("problems %v, want one at filter.web and one at session.a", got)
+	}
+	for _, want := range []string{filterID(mine, "web") + " (this stack)",
+		filterID(theirs, "web") + ` (stack "other")`, "never deleted as a duplicate", "remove it from previousStacks"} {
+		if !strings.Contains(got[FilterAddr("web")], want) {
+			t.Errorf("problem at filter.web %q does not say %q", got[FilterAddr("web")], want)
+		}
+	}
+
+	// Without the previous name, each stack keeps its own.
+	desired.PreviousStacks = nil
+	p, err := Compute(desired, live, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Empty() {
+		t.Errorf("plan without previousStacks: steps %v, want none", stepIDs(p))
+	}
+}
+
+// TestPreviousStackSeveralObjects: previous stacks hold two objects of one
+// key and the stack none: neither is taken over nor deleted.
+func TestPreviousStackSeveralObjects(t *testing.T) {
+	d := stk([]*spec.Filter{filt("web", rules(1)...)})
+	live := merge(stackOf(t, "old1", d), stackOf(t, "old2", d))
+	desired := stk([]*spec.Filter{filt("web", rules(1)...)})
+	desired.PreviousStacks = []string{"old1", "old2"}
+	_, err := Compute(desired, live, Options{})
+	got := problemsAt(t, err)
+	if msg := got[FilterAddr("web")]; !strings.Contains(msg, `(stack "old1")`) || !strings.Contains(msg, `(stack "old2")`) {
+		t.Errorf("problems %v, want one at filter.web naming both objects", got)
+	}
+}
+
+func filterID(s *cloud.Snapshot, key string) string {
+	for _, f := range s.Filters {
+		if f.Tags[cloud.TagKey] == key {
+			return f.ID
+		}
+	}
+	return ""
+}

@@ -35,6 +35,13 @@ var recordApplied = flag.Bool("record-applied", false,
 //	v1/, v2/              the stack, and the same stack changed
 //	tags-v1.txt, -v2.txt  the tags of every object after apply -f v1, then v2
 //	state-v1.json, -v2    the emulator state files those applies left
+//
+// Since tmsync records protect: true in tmsync:applied (a ".p" marker), the
+// two protected objects, filter golden/web and session golden/web-to-ids,
+// carry it in tags-v1.txt and tags-v2.txt, and nothing else changed there.
+// The state files were left by the version before the marker and are kept
+// as they are: the story-applied-state script expects from them exactly the
+// two tag-only updates that record it.
 const appliedDir = "testdata/applied"
 
 // TestAppliedGolden freezes the tmsync:applied values (and the other tags)

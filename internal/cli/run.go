@@ -321,7 +321,8 @@ func destroyCommand() *ucli.Command {
 		ArgsUsage: "[PATH...]",
 		Description: `Deletes every filter and session tagged with the stack's name, sessions
    first. Objects with protect: true in the spec are refused. Without a spec,
-   name the stack with --stack and --region.
+   name the stack with --stack and --region; objects applied with protect:
+   true are still refused (tmsync records it on them).
 
 Examples:
    tmsync destroy -f examples/quickstart --endpoint local --auto-approve

@@ -394,6 +394,23 @@ func TestParseApplied(t *testing.T) {
 			reason: "what the planner writes reads back",
 			v:      appliedValue(hash, ""), want: Applied{Hash: hash, Link: appliedValue(hash, "")[13:]}, ok: true,
 		},
+		"protected hash": {
+			reason: "a protected object's value ends in .p",
+			v:      "abcdefgh2345.p", want: Applied{Hash: "abcdefgh2345", Protect: true}, ok: true,
+		},
+		"protected hash and link": {
+			reason: "the marker follows the link",
+			v:      "abcdefgh2345.mnop67.p", want: Applied{Hash: "abcdefgh2345", Link: "mnop67", Protect: true}, ok: true,
+		},
+		"written protected": {
+			reason: "what the planner writes for a protected object reads back",
+			v:      writeApplied(hash, "", true), want: Applied{Hash: hash, Link: appliedValue(hash, "")[13:], Protect: true}, ok: true,
+		},
+		"marker twice":  {reason: "one marker only", v: "abcdefgh2345.mnop67.p.p"},
+		"marker first":  {reason: "the marker is last", v: "abcdefgh2345.p.mnop67"},
+		"other marker":  {reason: "p is the only marker", v: "abcdefgh2345.mnop67.q"},
+		"marker alone":  {reason: "no hash", v: ".p"},
+		"upper marker":  {reason: "lower case", v: "abcdefgh2345.P"},
 		"empty":         {reason: "no value", v: ""},
 		"short hash":    {reason: "11 characters", v: "abcdefgh234"},
 		"long hash":     {reason: "13 characters", v: "abcdefgh23456"},

@@ -86,22 +86,32 @@ func sessionHashInput(d *spec.Session, name, desc, filter, ttype, tid string, so
 }
 
 // An Applied is a parsed tmsync:applied value: the hash of what tmsync last
-// wrote and, since the chain was introduced, a link to the value it
-// replaced.
+// wrote, since the chain was introduced a link to the value it replaced,
+// and since protection is recorded on the object, whether the spec said
+// protect: true when tmsync last wrote the value.
 type Applied struct {
-	Hash string
-	Link string
+	Hash    string
+	Link    string
+	Protect bool
 }
 
 const (
 	appliedHashLen = 12
 	appliedLinkLen = 6
+	// protectMarker ends the value of an object whose spec says protect:
+	// true. It is one character, so it can never be read as a link.
+	protectMarker = "p"
 )
 
 // ParseApplied parses a tmsync:applied value in any form a version of
-// tmsync has written: "<hash>" (12 base32 characters) or "<hash>.<link>"
-// (and 6 more). Anything else was not written by tmsync.
+// tmsync has written: "<hash>" (12 base32 characters), "<hash>.<link>" (and
+// 6 more), and either of them followed by ".p" when the object is
+// protected. Anything else was not written by tmsync.
 func ParseApplied(v string) (Applied, bool) {
+	var a Applied
+	if rest, ok := strings.CutSuffix(v, "."+protectMarker); ok {
+		v, a.Protect = rest, true
+	}
 	h, link, chained := strings.Cut(v, ".")
 	if len(h) != appliedHashLen || !isBase32(h) {
 		return Applied{}, false
@@ -109,14 +119,19 @@ func ParseApplied(v string) (Applied, bool) {
 	if chained && (len(link) != appliedLinkLen || !isBase32(link)) {
 		return Applied{}, false
 	}
-	return Applied{Hash: h, Link: link}, true
+	a.Hash, a.Link = h, link
+	return a, true
 }
 
 func (a Applied) String() string {
-	if a.Link == "" {
-		return a.Hash
+	s := a.Hash
+	if a.Link != "" {
+		s += "." + a.Link
 	}
-	return a.Hash + "." + a.Link
+	if a.Protect {
+		s += "." + protectMarker
+	}
+	return s
 }
 
 func isBase32(s string) bool {
@@ -134,4 +149,28 @@ func isBase32(s string) bool {
 func appliedHashOf(v string) string {
 	a, _ := ParseApplied(v)
 	return a.Hash
+}
+
+// protectedBy reports whether a tmsync:applied value records protect: true.
+func protectedBy(v string) bool {
+	a, ok := ParseApplied(v)
+	return ok && a.Protect
+}
+
+// writeApplied is the tmsync:applied value tmsync writes to an object whose
+// value was prev: the chain's next value for hash, and the protection
+// marker when protect is set. The link is computed as if prev had no
+// marker, so that the chain of an object does not depend on whether its
+// protection was recorded: a value written by a version that did not
+// record it moves on to the same value as one that did.
+func writeApplied(hash, prev string, protect bool) string {
+	if a, ok := ParseApplied(prev); ok {
+		a.Protect = false
+		prev = a.String()
+	}
+	v := appliedValue(hash, prev)
+	if protect {
+		v += "." + protectMarker
+	}
+	return v
 }

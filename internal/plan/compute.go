@@ -315,11 +315,16 @@ func (pl *planner) owner(kind Kind, t cloud.Tags) (stack, key string) {
 // without one of them, or with a value of tmsync:applied in no such form,
 // was tagged by someone else and is never changed or deleted.
 func disowned(t cloud.Tags) string {
-	_, hasStack := t[cloud.TagStack]
-	_, hasKey := t[cloud.TagKey]
+	stack, hasStack := t[cloud.TagStack]
+	key, hasKey := t[cloud.TagKey]
 	applied, hasApplied := t[cloud.TagApplied]
 	if !hasStack && !hasKey && !hasApplied {
 		return ""
+	}
+	if stack != "" && key != "" && hasApplied {
+		if _, ok := ParseApplied(applied); ok {
+			return ""
+		}
 	}
 	var claim, missing []string
 	for _, k := range []string{cloud.TagStack, cloud.TagKey} {
@@ -338,9 +343,6 @@ func disowned(t cloud.Tags) string {
 	why := "has " + strings.Join(claim, " ")
 	if len(missing) > 0 {
 		return why + " but no " + strings.Join(missing, " or ") + ", so tmsync did not tag it"
-	}
-	if _, ok := ParseApplied(applied); ok {
-		return ""
 	}
 	return why + fmt.Sprintf(" but %s=%q, a value tmsync never writes", cloud.TagApplied, applied)
 }
@@ -550,13 +552,13 @@ func (pl *planner) tagSteps(addr Addr, resource string, target Ref, live, want c
 }
 
 // nextApplied returns the tmsync:applied value an owned object should have:
-// its current one while nothing is written and the hash holds, else a new
-// link in its chain.
-func (pl *planner) nextApplied(current, hash string, writes bool) string {
-	if !writes && appliedHashOf(current) == hash {
+// its current one while nothing is written, the hash holds and it records
+// protect as the spec has it, else a new link in its chain.
+func (pl *planner) nextApplied(current, hash string, protect, writes bool) string {
+	if !writes && appliedHashOf(current) == hash && protectedBy(current) == protect {
 		return current
 	}
-	return appliedValue(hash, current)
+	return writeApplied(hash, current, protect)
 }
 
 func ownership(stack, key, applied string, user cloud.Tags) cloud.Tags {

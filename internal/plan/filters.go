@@ -34,11 +34,15 @@ func filterValues(d *spec.Filter, name, desc, rg string, tags cloud.Tags) *Value
 }
 
 func wantFilterValues(d *spec.Filter) *Values {
-	return filterValues(d, d.Name, d.Description, d.ResourceGroupID, d.Tags)
+	v := filterValues(d, d.Name, d.Description, d.ResourceGroupID, d.Tags)
+	v.Filter.Protect = d.Protect
+	return v
 }
 
 func liveFilterValues(d *spec.Filter, l *cloud.Filter) *Values {
-	return filterValues(d, l.Name, l.Description, l.ResourceGroupID, l.Tags)
+	v := filterValues(d, l.Name, l.Description, l.ResourceGroupID, l.Tags)
+	v.Filter.Protect = protectedBy(l.Tags[cloud.TagApplied])
+	return v
 }
 
 // deletedFilterValues is what a reviewer sees of a filter being deleted.
@@ -147,7 +151,7 @@ func tagsOf(f *cloud.Filter) cloud.Tags {
 func (pl *planner) createFilterOp(d *spec.Filter) *CreateFilter {
 	_, hash := wantFilterHash(d)
 	return &CreateFilter{Name: d.Name, Description: d.Description, ResourceGroupID: d.ResourceGroupID,
-		Tags:    ownership(pl.desired.Name, d.Key, appliedValue(hash, ""), d.Tags),
+		Tags:    ownership(pl.desired.Name, d.Key, writeApplied(hash, "", d.Protect), d.Tags),
 		Ingress: opRules(specRules(d, cloud.Ingress)), Egress: opRules(specRules(d, cloud.Egress))}
 }
 
@@ -228,7 +232,8 @@ func (pl *planner) updateFilter(d *spec.Filter, live *cloud.Filter, adopt []Reas
 	attrsChanged := edit.Name != nil || edit.Description != nil ||
 		(d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID) ||
 		!userTags(l.Tags).Equal(userTags(wantTags))
-	tagsOnly := !attrsChanged && (appliedHashOf(l.Tags[cloud.TagApplied]) != wantHash || renamed)
+	tagsOnly := !attrsChanged && (appliedHashOf(l.Tags[cloud.TagApplied]) != wantHash || renamed ||
+		protectedBy(l.Tags[cloud.TagApplied]) != d.Protect)
 	for _, dir := range directions {
 		if !diffs[dir].empty() {
 			tagsOnly = false
@@ -245,7 +250,7 @@ func (pl *planner) updateFilter(d *spec.Filter, live *cloud.Filter, adopt []Reas
 	if d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID {
 		pl.addStep(addr, &MoveGroup{Resource: cloud.ResourceFilter, Target: ref, ResourceGroupID: d.ResourceGroupID})
 	}
-	wantTags[cloud.TagApplied] = pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, len(pl.p.Steps) > stepsBefore)
+	wantTags[cloud.TagApplied] = pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, d.Protect, len(pl.p.Steps) > stepsBefore)
 	pl.tagSteps(addr, cloud.ResourceFilter, ref, l.Tags, wantTags)
 }
 
@@ -439,10 +444,16 @@ func (pl *planner) planFilterDeletes() {
 	})
 	for _, fd := range pl.filterDeletes {
 		addr := FilterAddr(fd.key)
-		if d := pl.specFilter(fd.key); d != nil && d.Protect && fd.reason != ReasonDuplicate {
-			pl.problem(addr, d.Pos, "remove `protect: true` from the filter to allow its deletion",
-				"filter %s is protected and the plan would delete it", fd.f.ID)
-			continue
+		if fd.reason != ReasonDuplicate {
+			d := pl.specFilter(fd.key)
+			if d != nil && d.Protect {
+				pl.problem(addr, d.Pos, "remove `protect: true` from the filter to allow its deletion",
+					"filter %s is protected and the plan would delete it", fd.f.ID)
+				continue
+			}
+			if d == nil && pl.protectedLive(addr, fd.f.ID, fd.f.Tags) {
+				continue
+			}
 		}
 		var users []string
 		for _, s := range pl.live.Sessions {
@@ -469,6 +480,19 @@ func (pl *planner) planFilterDeletes() {
 		}
 		pl.addChange(Change{Addr: addr, ID: fd.f.ID, Action: Delete, Reasons: []Reason{fd.reason}, Before: deletedFilterValues(fd.f)})
 	}
+}
+
+// protectedLive reports, as a problem, an owned object the plan would
+// delete whose tmsync:applied value records protect: true, when the spec
+// does not have its key (destroy by stack name, or a key gone from the
+// spec): protection holds whatever way the stack is named.
+func (pl *planner) protectedLive(addr Addr, id string, t cloud.Tags) bool {
+	if !protectedBy(t[cloud.TagApplied]) {
+		return false
+	}
+	pl.problem(addr, spec.Pos{}, fmt.Sprintf("apply a spec that has %s with `protect: false` first, then delete it", addr),
+		"%s %s is protected (its spec said `protect: true` when tmsync last wrote it) and the plan would delete it", addr.Kind, id)
+	return true
 }
 
 func ownerName(stack string) string {

@@ -97,14 +97,18 @@ func (pl *planner) liveSessionHashInput(d *spec.Session, l *cloud.Session) map[s
 }
 
 func wantSessionValues(d *spec.Session, filter string) *Values {
-	return sessionValues(d, d.Name, d.Description, filter, d.TargetType, d.TargetID, d.Sources,
+	v := sessionValues(d, d.Name, d.Description, filter, d.TargetType, d.TargetID, d.Sources,
 		d.Priority, d.PacketLength, d.VNI, d.Enabled, d.ResourceGroupID, d.Tags)
+	v.Session.Protect = d.Protect
+	return v
 }
 
 func liveSessionValues(d *spec.Session, l *cloud.Session, filter string) *Values {
 	vni := l.VNI
-	return sessionValues(d, l.Name, l.Description, filter, l.TargetType, l.TargetID, l.SourceIDs,
+	v := sessionValues(d, l.Name, l.Description, filter, l.TargetType, l.TargetID, l.SourceIDs,
 		l.Priority, l.PacketLength, &vni, l.Enabled, l.ResourceGroupID, l.Tags)
+	v.Session.Protect = protectedBy(l.Tags[cloud.TagApplied])
+	return v
 }
 
 // sessionCost counts the attributes of l that differ from d: to pick which
@@ -260,10 +264,16 @@ func (pl *planner) deleteSessions(deletes []sessionDelete) (map[int]StepID, map[
 	}
 	for _, sd := range deletes {
 		addr := SessionAddr(sd.key)
-		if protected[sd.key] && sd.reason != ReasonDuplicate {
-			pl.problem(addr, spec.Pos{}, "remove `protect: true` from the session to allow its deletion",
-				"session %s is protected and the plan would delete it", sd.s.ID)
-			continue
+		if sd.reason != ReasonDuplicate {
+			p, inSpec := protected[sd.key]
+			if p {
+				pl.problem(addr, spec.Pos{}, "remove `protect: true` from the session to allow its deletion",
+					"session %s is protected and the plan would delete it", sd.s.ID)
+				continue
+			}
+			if !inSpec && pl.protectedLive(addr, sd.s.ID, sd.s.Tags) {
+				continue
+			}
 		}
 		pl.taken[sd.s.ID] = true
 		id := pl.addStep(addr, &DeleteSession{Session: Ref{ID: sd.s.ID}})
@@ -458,7 +468,7 @@ func (pl *planner) createSession(w *sessionWork, deps []StepID, su sourceUsage, 
 		Name: d.Name, Description: d.Description, SourceIDs: d.Sources, TargetID: d.TargetID,
 		TargetType: d.TargetType, Priority: d.Priority, VNI: d.VNI, PacketLength: d.PacketLength,
 		Enabled: d.Enabled, ResourceGroupID: d.ResourceGroupID,
-		Tags: ownership(pl.desired.Name, d.Key, appliedValue(hash, ""), d.Tags)}}
+		Tags: ownership(pl.desired.Name, d.Key, writeApplied(hash, "", d.Protect), d.Tags)}}
 	pl.addStep(w.addr, op, deps...)
 	pl.addChange(Change{Addr: w.addr, Action: Create, Reasons: []Reason{ReasonSpec}, After: wantSessionValues(d, pl.refFilterName(w.filter))})
 }
@@ -492,7 +502,7 @@ func (pl *planner) updateSession(w *sessionWork, deps []StepID, su sourceUsage, 
 	if d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID {
 		pl.addStep(w.addr, &MoveGroup{Resource: cloud.ResourceSession, Target: ref, ResourceGroupID: d.ResourceGroupID})
 	}
-	wantTags := ownership(pl.desired.Name, d.Key, pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, len(pl.p.Steps) > stepsBefore), d.Tags)
+	wantTags := ownership(pl.desired.Name, d.Key, pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, d.Protect, len(pl.p.Steps) > stepsBefore), d.Tags)
 	pl.tagSteps(w.addr, cloud.ResourceSession, ref, l.Tags, wantTags)
 	if len(pl.p.Steps) > stepsBefore || reasons[0] == ReasonAdopt {
 		pl.addChange(Change{Addr: w.addr, ID: l.ID, Action: Update, Reasons: reasons,

@@ -24,6 +24,9 @@ type FilterValues struct {
 	Description     *string    `json:"description,omitempty"`
 	ResourceGroupID *string    `json:"resourceGroupId,omitempty"`
 	Tags            cloud.Tags `json:"tags"`
+	// Protect is the spec's protect, or for a live object what its
+	// tmsync:applied value records.
+	Protect bool `json:"protect,omitempty"`
 }
 
 // SessionValues are a session's attributes. Filter is filter.<key> for a
@@ -42,6 +45,8 @@ type SessionValues struct {
 	Enabled         bool          `json:"enabled"`
 	ResourceGroupID *string       `json:"resourceGroupId,omitempty"`
 	Tags            cloud.Tags    `json:"tags"`
+	// Protect is as in FilterValues.
+	Protect bool `json:"protect,omitempty"`
 }
 
 // SessionTarget is where a session mirrors to.

@@ -391,6 +391,13 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 
 func (r *runner) since(t time.Time) time.Duration { return r.clock.Now().Sub(t) }
 
+// tmsyncWrote reports whether tags carry a tmsync:applied value tmsync wrote:
+// an object tagged with a stack and key by hand is not the stack's.
+func tmsyncWrote(tags cloud.Tags) bool {
+	_, ok := plan.ParseApplied(tags[cloud.TagApplied])
+	return ok
+}
+
 // findCreated returns the ID of a live object with the stack and key tags
 // that the create step s sends, or "": the object a replayed or refused
 // create would have made, made by another run.
@@ -415,7 +422,9 @@ func (r *runner) findCreated(ctx context.Context, s *plan.Step) string {
 			return ""
 		}
 		for _, x := range ss {
-			ids = append(ids, x.ID)
+			if tmsyncWrote(x.Tags) {
+				ids = append(ids, x.ID)
+			}
 		}
 	} else {
 		fs, err := r.c.ListFilters(ctx, cloud.ListFiltersInput{Tags: key})
@@ -423,7 +432,9 @@ func (r *runner) findCreated(ctx context.Context, s *plan.Step) string {
 			return ""
 		}
 		for _, x := range fs {
-			ids = append(ids, x.ID)
+			if tmsyncWrote(x.Tags) {
+				ids = append(ids, x.ID)
+			}
 		}
 	}
 	if len(ids) == 0 {

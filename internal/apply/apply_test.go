@@ -210,6 +210,7 @@ func TestGoneAfterMovesToTheNextGeneration(t *testing.T) {
 		replay  string                                    // what the first token's create answers
 		status  func(id string, age time.Duration) string // what List shows
 		other   bool                                      // another run made the object with this key
+		byHand  bool                                      // an object tagged with the key by hand exists
 		want    []string
 		retries []retry
 		id      string
@@ -239,6 +240,15 @@ func TestGoneAfterMovesToTheNextGeneration(t *testing.T) {
 			retries: []retry{{Step: f.ID, Notice: FoundExisting}},
 			id:      "tmf-other",
 		},
+		"TaggedByHand": {
+			reason:  "An object with the key's tags but no tmsync:applied tmsync wrote is not the one: the next generation makes the object.",
+			step:    f,
+			replay:  "tmf-old",
+			byHand:  true,
+			want:    []string{"CreateFilter " + f.ClientToken, "CreateFilter " + plan.NextToken(f.ClientToken)},
+			retries: []retry{{Step: f.ID, Attempt: 1, Notice: StaleToken}},
+			id:      "tmf-3",
+		},
 		"SlowCreate": {
 			reason: "An object List shows, but not Created until after gone-after, is not gone: no next generation.",
 			step:   f,
@@ -264,6 +274,11 @@ func TestGoneAfterMovesToTheNextGeneration(t *testing.T) {
 			if tc.other {
 				c.seedFilter("tmf-other")
 				c.filters["tmf-other"].Tags = ownTags("web")
+			}
+			if tc.byHand {
+				c.seedFilter("tmf-2")
+				c.n = 2
+				c.filters["tmf-2"].Tags = cloud.Tags{"tmsync:stack": "web", "tmsync:key": "web"}
 			}
 			c.status = tc.status
 			o := opts()

@@ -24,7 +24,7 @@ func step(addr plan.Addr, op plan.Op) plan.Step {
 }
 
 func ownTags(key string) cloud.Tags {
-	return cloud.Tags{"tmsync:stack": "web", "tmsync:key": key, "tmsync:applied": "h-" + key}
+	return cloud.Tags{"tmsync:stack": "web", "tmsync:key": key, "tmsync:applied": "aaaaaaaaaaaa.bbbbbb"}
 }
 
 // stepID returns the ID step gives the step of op at addr.

@@ -63,7 +63,15 @@ func Call(ctx context.Context, c cloud.Client, op plan.Op, resolve Resolver, w c
 	case *plan.RemoveSources:
 		return target, c.RemoveSources(ctx, target, o.Sources, w)
 	case *plan.Tag:
-		return target, c.TagResources(ctx, o.Resource, []string{target}, o.Tags)
+		ids := []string{target}
+		for _, ref := range o.Others {
+			id, err := resolve(ref)
+			if err != nil {
+				return "", err
+			}
+			ids = append(ids, id)
+		}
+		return target, c.TagResources(ctx, o.Resource, ids, o.Tags)
 	case *plan.Untag:
 		return target, c.UntagResources(ctx, o.Resource, []string{target}, o.Keys)
 	case *plan.MoveGroup:

@@ -33,6 +33,11 @@ const (
 	TagStack   = "tmsync:stack"
 	TagKey     = "tmsync:key"
 	TagApplied = "tmsync:applied"
+	// TagGen moves the chain of objects whose writes did not change
+	// what tmsync:applied hashes (a drift corrected): all objects of one
+	// apply share its value, so it is written 20 objects a call. It is
+	// never sent in a create (C3).
+	TagGen = "tmsync:gen"
 )
 
 // Tags is a set of resource tags, key to value.

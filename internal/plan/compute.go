@@ -155,6 +155,7 @@ type planner struct {
 	filterByID    map[string]*cloud.Filter    // every live filter
 	sessionByID   map[string]*cloud.Session   // every live session
 	replaces      map[StepID]string           // create step -> the ID of the filter it replaces
+	genWrites     []genWrite                  // objects whose chain moves through tmsync:gen
 	taken         map[string]bool             // live IDs matched to a desired object
 
 	// results of the filter phase, used by sessions
@@ -278,6 +279,7 @@ func (pl *planner) run() {
 	pl.collectFilterDeletes(desiredFilters)
 	pl.planSessions(desiredSessions)
 	pl.planFilterDeletes()
+	pl.emitGen()
 	pl.checkRails()
 	pl.reportUnmanaged()
 	pl.p.ID = <-pl.id
@@ -551,6 +553,95 @@ func (pl *planner) tagSteps(addr Addr, resource string, target Ref, live, want c
 	}
 }
 
+// maxTags is the most tags a resource holds; the API refuses more.
+const maxTags = 20
+
+// A genWrite is an owned object written by this plan whose write did not
+// change what its tmsync:applied value hashes (a drift corrected): its
+// chain moves on through the tmsync:gen value all such objects of the
+// plan share, written 20 objects a call (C3).
+type genWrite struct {
+	resource string
+	ref      Ref
+	after    StepID // the object's last step
+	applied  string // its tmsync:applied and tmsync:gen now
+	gen      string
+}
+
+// chainTags plans the tag writes of an owned object once its other steps
+// are planned: the ownership and user tags of want, the tmsync:applied
+// value (hash and protect as the spec has them), and, when the object was
+// written but its applied value stays, a move of its chain through the
+// shared tmsync:gen (emitGen), if it has room for one more tag.
+func (pl *planner) chainTags(addr Addr, resource string, ref Ref, live, want cloud.Tags, hash string, protect, writes bool) {
+	current := live[cloud.TagApplied]
+	system := 0
+	for k := range live {
+		if isSystemTag(k) {
+			system++
+		}
+	}
+	_, hasGen := live[cloud.TagGen]
+	viaGen := writes && appliedHashOf(current) == hash && protectedBy(current) == protect &&
+		len(want)+1+system+1 <= maxTags
+	if viaGen {
+		want[cloud.TagApplied] = current
+	} else {
+		want[cloud.TagApplied] = pl.nextApplied(current, hash, protect, writes)
+	}
+	if hasGen {
+		want[cloud.TagGen] = live[cloud.TagGen] // moved by emitGen, or kept
+	}
+	pl.tagSteps(addr, resource, ref, live, want)
+	if viaGen {
+		pl.genWrites = append(pl.genWrites, genWrite{resource: resource, ref: ref, after: pl.lastOf[addr.Unit()],
+			applied: current, gen: live[cloud.TagGen]})
+	}
+}
+
+// emitGen moves the chain of every object of genWrites with one tmsync:gen
+// value, in TagResources calls of MaxTagTargets objects of one type. The
+// value hashes what the objects carry now, so it differs from each one's.
+func (pl *planner) emitGen() {
+	if len(pl.genWrites) == 0 {
+		return
+	}
+	parts := []any{"tmsync-gen", pl.desired.Name}
+	for _, g := range pl.genWrites {
+		parts = append(parts, g.ref.ID, g.applied, g.gen)
+	}
+	gen := digest(parts...)[:appliedLinkLen+2]
+	at := StackAddr(pl.desired.Name)
+	for _, resource := range []string{cloud.ResourceFilter, cloud.ResourceSession} {
+		var batch []genWrite
+		flush := func() {
+			if len(batch) == 0 {
+				return
+			}
+			op := &Tag{Resource: resource, Target: batch[0].ref, Tags: cloud.Tags{cloud.TagGen: gen}}
+			var deps []StepID
+			for i, g := range batch {
+				if i > 0 {
+					op.Others = append(op.Others, g.ref)
+				}
+				deps = append(deps, g.after)
+			}
+			pl.addStep(at, op, deps...)
+			batch = nil
+		}
+		for _, g := range pl.genWrites {
+			if g.resource != resource {
+				continue
+			}
+			batch = append(batch, g)
+			if len(batch) == MaxTagTargets {
+				flush()
+			}
+		}
+		flush()
+	}
+}
+
 // nextApplied returns the tmsync:applied value an owned object should have:
 // its current one while nothing is written, the hash holds and it records
 // protect as the spec has it, else a new link in its chain.
@@ -695,14 +786,18 @@ func (pl *planner) tokenParams(op Op) Op {
 	return op
 }
 
-// appliedOf returns the tmsync:applied value of the live filter or session
-// id, or "".
+// appliedOf returns the chain of the live filter or session id: its
+// tmsync:applied value, and its tmsync:gen value when it has one; "" when
+// there is no such object.
 func (pl *planner) appliedOf(id string) string {
+	var t cloud.Tags
 	if f, ok := pl.filterByID[id]; ok {
-		return f.Tags[cloud.TagApplied]
+		t = f.Tags
+	} else if s, ok := pl.sessionByID[id]; ok {
+		t = s.Tags
 	}
-	if s, ok := pl.sessionByID[id]; ok {
-		return s.Tags[cloud.TagApplied]
+	if g, ok := t[cloud.TagGen]; ok {
+		return t[cloud.TagApplied] + " gen " + g
 	}
-	return ""
+	return t[cloud.TagApplied]
 }

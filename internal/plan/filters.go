@@ -250,8 +250,7 @@ func (pl *planner) updateFilter(d *spec.Filter, live *cloud.Filter, adopt []Reas
 	if d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID {
 		pl.addStep(addr, &MoveGroup{Resource: cloud.ResourceFilter, Target: ref, ResourceGroupID: d.ResourceGroupID})
 	}
-	wantTags[cloud.TagApplied] = pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, d.Protect, len(pl.p.Steps) > stepsBefore)
-	pl.tagSteps(addr, cloud.ResourceFilter, ref, l.Tags, wantTags)
+	pl.chainTags(addr, cloud.ResourceFilter, ref, l.Tags, wantTags, wantHash, d.Protect, len(pl.p.Steps) > stepsBefore)
 }
 
 // filterRuleDiffs matches the rules of each direction (C6). When a reorder

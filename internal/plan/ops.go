@@ -223,12 +223,17 @@ type RemoveSources struct {
 }
 
 // Tag sets tags on a filter or a session (Resource is cloud.ResourceFilter
-// or cloud.ResourceSession).
+// or cloud.ResourceSession), and on Others of that type in the same call
+// (at most MaxTagTargets in all).
 type Tag struct {
 	Resource string     `json:"resource"`
 	Target   Ref        `json:"target"`
+	Others   []Ref      `json:"others,omitempty"`
 	Tags     cloud.Tags `json:"tags"`
 }
+
+// MaxTagTargets is the most resources one TagResources call takes.
+const MaxTagTargets = 20
 
 // Untag removes tag keys from a filter or a session.
 type Untag struct {
@@ -289,6 +294,8 @@ func Refs(op Op) []Ref {
 		if o.Filter != nil {
 			out = append(out, *o.Filter)
 		}
+	case *Tag:
+		out = append(out, o.Others...)
 	}
 	return out
 }
@@ -339,6 +346,10 @@ func mapRefs(op Op, f func(Ref) Ref) Op {
 	case *Tag:
 		c := *o
 		c.Target = f(o.Target)
+		c.Others = nil
+		for _, r := range o.Others {
+			c.Others = append(c.Others, f(r))
+		}
 		return &c
 	case *Untag:
 		c := *o

@@ -502,8 +502,8 @@ func (pl *planner) updateSession(w *sessionWork, deps []StepID, su sourceUsage, 
 	if d.ResourceGroupID != "" && d.ResourceGroupID != l.ResourceGroupID {
 		pl.addStep(w.addr, &MoveGroup{Resource: cloud.ResourceSession, Target: ref, ResourceGroupID: d.ResourceGroupID})
 	}
-	wantTags := ownership(pl.desired.Name, d.Key, pl.nextApplied(l.Tags[cloud.TagApplied], wantHash, d.Protect, len(pl.p.Steps) > stepsBefore), d.Tags)
-	pl.tagSteps(w.addr, cloud.ResourceSession, ref, l.Tags, wantTags)
+	pl.chainTags(w.addr, cloud.ResourceSession, ref, l.Tags, ownership(pl.desired.Name, d.Key, "", d.Tags), wantHash, d.Protect,
+		len(pl.p.Steps) > stepsBefore)
 	if len(pl.p.Steps) > stepsBefore || reasons[0] == ReasonAdopt {
 		pl.addChange(Change{Addr: w.addr, ID: l.ID, Action: Update, Reasons: reasons,
 			Before: liveSessionValues(d, &l, pl.liveFilterName(l.FilterID)), After: wantSessionValues(d, pl.refFilterName(w.filter))})

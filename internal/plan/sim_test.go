@@ -197,12 +197,17 @@ func simulate(t *testing.T, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
 			}
 			sess.SourceIDs = keep
 		case *Tag:
-			tags, _ := mustTagged(t, s, st.ID, op.Resource, resolve(op.Target))
-			if *tags == nil {
-				*tags = cloud.Tags{}
+			if len(op.Others)+1 > MaxTagTargets {
+				t.Fatalf("step %s tags %d resources in one call", st.ID, len(op.Others)+1)
 			}
-			for k, v := range op.Tags {
-				(*tags)[k] = v
+			for _, ref := range append([]Ref{op.Target}, op.Others...) {
+				tags, _ := mustTagged(t, s, st.ID, op.Resource, resolve(ref))
+				if *tags == nil {
+					*tags = cloud.Tags{}
+				}
+				for k, v := range op.Tags {
+					(*tags)[k] = v
+				}
 			}
 		case *Untag:
 			tags, _ := mustTagged(t, s, st.ID, op.Resource, resolve(op.Target))

@@ -25,13 +25,14 @@ const (
 	KindMismatch                  // the token was used with other parameters
 	KindAlreadyOpen               // the service is already open
 	KindInUse                     // a dependent object still uses it
+	KindTruncated                 // the API answered part of what matches; narrow the query
 )
 
 var kindNames = map[ErrorKind]string{
 	KindUnknown: "unknown", KindNotFound: "not-found", KindBusy: "busy", KindConflict: "conflict",
 	KindTokenProcessing: "token-processing", KindThrottled: "throttled", KindServer: "server",
 	KindInvalid: "invalid", KindQuota: "quota", KindAuth: "auth", KindDryRunPassed: "dry-run-passed",
-	KindMismatch: "mismatch", KindAlreadyOpen: "already-open", KindInUse: "in-use",
+	KindMismatch: "mismatch", KindAlreadyOpen: "already-open", KindInUse: "in-use", KindTruncated: "truncated",
 }
 
 func (k ErrorKind) String() string { return kindNames[k] }

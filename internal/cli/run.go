@@ -38,6 +38,10 @@ func planFlags() []ucli.Flag {
 		&ucli.IntFlag{Name: "max-destroy", Usage: "refuse plans deleting more than `N` objects (0: no limit)"},
 		&ucli.IntFlag{Name: "sources-per-session", Usage: "override the spec's limits.sourcesPerSession"},
 		&ucli.IntFlag{Name: "sessions-per-source", Usage: "override the spec's limits.sessionsPerSource"},
+		&ucli.BoolFlag{Name: "allow-source-removal", Usage: "allow a plan to remove every selected source of a session, or more than --max-source-removal"},
+		&ucli.IntFlag{Name: "max-source-removal", Usage: "refuse plans removing more than `N` existing selected sources of a session (0: half, at least 5)"},
+		&ucli.BoolFlag{Name: "allow-source-addition", Usage: "allow a plan to add more than --max-source-addition selected sources to a session"},
+		&ucli.IntFlag{Name: "max-source-addition", Usage: "refuse plans adding more than `N` selected sources to a session (0: as many as it has, at least 10)"},
 		&ucli.StringFlag{Name: "lock-dir", Usage: "directory of the per-stack locks (default: the user cache directory)"},
 		&ucli.DurationFlag{Name: "lock-timeout", Value: 30 * time.Second, Usage: "wait this long for another run's lock"},
 	}, endpointFlags()...)
@@ -87,7 +91,9 @@ func runOptionsFrom(c *ucli.Context) (runOptions, error) {
 		plan: plan.Options{
 			Adopt: c.Bool("adopt"), AllowGap: c.Bool("allow-gap"), AllowDestroy: c.Bool("allow-destroy"),
 			MaxDestroy: c.Int("max-destroy"), SourcesPerSession: c.Int("sources-per-session"),
-			SessionsPerSource: c.Int("sessions-per-source"),
+			SessionsPerSource:  c.Int("sessions-per-source"),
+			AllowSourceRemoval: c.Bool("allow-source-removal"), MaxSourceRemoval: c.Int("max-source-removal"),
+			AllowSourceAddition: c.Bool("allow-source-addition"), MaxSourceAddition: c.Int("max-source-addition"),
 		},
 	}
 	o.color = views.ColorEnabled(os.Stdout, c.Bool("no-color"))

@@ -142,6 +142,11 @@ type Snapshot struct {
 	ServiceEnabled bool      `json:"serviceEnabled"`
 	Filters        []Filter  `json:"filters"`
 	Sessions       []Session `json:"sessions"`
+	// ENIs are the ENIs source selectors of the run may match, and the
+	// current sources of their sessions, read only when a stack of the
+	// run selects sources (ENIsRead).
+	ENIs     []ENI `json:"enis,omitempty"`
+	ENIsRead bool  `json:"enisRead,omitempty"`
 }
 
 // Filter returns the filter with id, or nil.

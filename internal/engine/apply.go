@@ -7,6 +7,7 @@ import (
 
 	"github.com/tmsync/tmsync/internal/apply"
 	"github.com/tmsync/tmsync/internal/plan"
+	"github.com/tmsync/tmsync/internal/spec"
 )
 
 // Apply applies the plan of each run, at most Options.StackParallelism
@@ -118,7 +119,7 @@ func (e *Engine) execute(ctx context.Context, r *Run, p *plan.Plan, emit Observe
 	}
 	// Read live state once more to say whether the stack converged: a
 	// duplicate made by another run, or any other difference, is not.
-	snap, err := e.readLive(ctx, r.Client)
+	snap, err := e.readState(ctx, r.Client, []*spec.Stack{r.Stack})
 	var again *plan.Plan
 	if err == nil {
 		po := o.Plan

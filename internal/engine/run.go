@@ -149,7 +149,7 @@ func (e *Engine) prepareAll(ctx context.Context, stacks []*spec.Stack, lock bool
 		}
 		key := accountRegion(r.Stack)
 		if snaps[key] == nil {
-			snap, err := e.readLive(ctx, r.Client)
+			snap, err := e.readState(ctx, r.Client, stacksOf(stacks, key))
 			if err != nil {
 				note(r, fmt.Errorf("read live state of %s: %w", r.Stack.Region, err))
 				continue
@@ -169,6 +169,17 @@ func (e *Engine) prepareAll(ctx context.Context, stacks []*spec.Stack, lock bool
 		r.Plan = p
 	}
 	return runs
+}
+
+// stacksOf returns the stacks of the account and region key.
+func stacksOf(stacks []*spec.Stack, key string) []*spec.Stack {
+	var out []*spec.Stack
+	for _, st := range stacks {
+		if accountRegion(st) == key {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // accountRegion keys what stacks of one account and region share: a
@@ -202,6 +213,13 @@ func reservePriorities(stacks []*spec.Stack) map[string]map[int]string {
 				continue
 			}
 			for _, x := range o.Sessions {
+				if x.Split != nil {
+					// A group may take any priority of its range.
+					for p := x.Split.From; p <= x.Split.To; p++ {
+						m[p] = "stack " + o.Name + " session group " + x.Key
+					}
+					continue
+				}
 				m[x.Priority] = "stack " + o.Name + " session." + x.Key
 			}
 		}

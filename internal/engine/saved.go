@@ -7,6 +7,7 @@ import (
 
 	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/planfile"
+	"github.com/tmsync/tmsync/internal/spec"
 )
 
 // ErrStale says live state changed since a plan was saved in a way the
@@ -51,7 +52,7 @@ func (e *Engine) prepareSaved(ctx context.Context, r *Run, f *planfile.File) err
 		return err
 	}
 	r.unlock = unlock
-	if r.Snapshot, err = e.readLive(ctx, c); err != nil {
+	if r.Snapshot, err = e.readState(ctx, c, []*spec.Stack{f.Desired}); err != nil {
 		return fmt.Errorf("read live state of %s: %w", f.Region, err)
 	}
 	po := f.Options.PlanOptions(c.Endpoint())

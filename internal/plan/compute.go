@@ -42,6 +42,14 @@ type Options struct {
 	// Account is the ID of the account the stack is in, when known; it is
 	// part of every client token (C5).
 	Account string
+	// The guard on selected sources: a plan that removes more than
+	// MaxSourceRemoval existing sources of a session or group (0: half,
+	// at least 5) or every one, or adds more than MaxSourceAddition (0: as
+	// many as there are, at least 10), is refused unless allowed.
+	MaxSourceRemoval    int
+	MaxSourceAddition   int
+	AllowSourceRemoval  bool
+	AllowSourceAddition bool
 }
 
 // A Problem is a reason the plan cannot be made.
@@ -156,6 +164,11 @@ type planner struct {
 	sessionByID   map[string]*cloud.Session   // every live session
 	replaces      map[StepID]string           // create step -> the ID of the filter it replaces
 	genWrites     []genWrite                  // objects whose chain moves through tmsync:gen
+	enis          map[string]cloud.ENI        // the ENIs read, by ID
+	resolved      map[string]*resolution      // desired session key -> what its selectors chose
+	resolutions   []*resolution               // every selected session of the spec, in order
+	groups        map[string]bool             // keys of desired session groups
+	groupLive     map[string]bool             // groups with a live member
 	taken         map[string]bool             // live IDs matched to a desired object
 
 	// results of the filter phase, used by sessions
@@ -192,6 +205,7 @@ func newPlanner(desired *spec.Stack, live *cloud.Snapshot, opts Options) *planne
 		ownedFilters: map[string][]*cloud.Filter{}, ownedSessions: map[string][]*cloud.Session{},
 		filterKeyByID: map[string]string{}, taken: map[string]bool{},
 		filterByID: map[string]*cloud.Filter{}, sessionByID: map[string]*cloud.Session{}, replaces: map[StepID]string{},
+		enis: map[string]cloud.ENI{}, resolved: map[string]*resolution{}, groups: map[string]bool{}, groupLive: map[string]bool{},
 		filterRefs: map[string]Ref{}, filterMatch: map[string]*cloud.Filter{}, swapped: map[string]bool{},
 		filterUsers: map[string][]StepID{},
 		previous:    previousStacks(desired, opts),
@@ -277,6 +291,18 @@ func (pl *planner) run() {
 		pl.planFilter(f)
 	}
 	pl.collectFilterDeletes(desiredFilters)
+	for _, d := range desiredSessions {
+		if d.Split != nil {
+			pl.groups[d.Key] = true
+		}
+	}
+	for key := range pl.ownedSessions {
+		if g, _, ok := groupOf(key); ok {
+			pl.groupLive[g] = true
+		}
+	}
+	desiredSessions = pl.expandSessions(desiredSessions)
+	pl.guardSources()
 	pl.planSessions(desiredSessions)
 	pl.planFilterDeletes()
 	pl.emitGen()
@@ -382,6 +408,9 @@ func (pl *planner) indexOwnership() {
 	}
 	for i := range pl.live.Sessions {
 		pl.sessionByID[pl.live.Sessions[i].ID] = &pl.live.Sessions[i]
+	}
+	for _, e := range pl.live.ENIs {
+		pl.enis[e.ID] = e
 	}
 	for i := range pl.live.Filters {
 		f := &pl.live.Filters[i]

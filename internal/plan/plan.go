@@ -42,6 +42,7 @@ const (
 	ReasonMove      Reason = "move"      // a rule or session changes priority only
 	ReasonIPVersion Reason = "ip-version"
 	ReasonRename    Reason = "rename" // re-keyed by moved or a previous stack name
+	ReasonFleet     Reason = "fleet"  // the ENIs a selector matches changed
 )
 
 // A Change is one object's planned change, for review. Before and After are
@@ -55,6 +56,9 @@ type Change struct {
 	ID      string   `json:"id,omitempty"`
 	Before  *Values  `json:"before"`
 	After   *Values  `json:"after"`
+	// Sources lists, for a session whose sources are selected, each
+	// source kept, added or removed, and why.
+	Sources []SourceChange `json:"sources,omitempty"`
 }
 
 // HasReason reports whether r is one of c's reasons.

@@ -87,13 +87,29 @@ func (pl *planner) wantFilterName(d *spec.Session) string {
 }
 
 func (pl *planner) wantSessionHashInput(d *spec.Session) map[string]any {
-	return sessionHashInput(d, d.Name, d.Description, pl.wantFilterName(d), d.TargetType, d.TargetID, d.Sources,
-		d.Priority, d.PacketLength, vniOf(d), d.Enabled, d.ResourceGroupID, d.Tags)
+	sources, target, prio := d.Sources, d.TargetID, d.Priority
+	if r := pl.resolved[d.Key]; r != nil {
+		// A selected session's hash holds its selectors, not what they
+		// resolve to (nor a group member's place in it).
+		sources, prio = selectionHash(r.d), 0
+		if r.d.TargetSelect != nil {
+			target = ""
+		}
+	}
+	return sessionHashInput(d, d.Name, d.Description, pl.wantFilterName(d), d.TargetType, target, sources,
+		prio, d.PacketLength, vniOf(d), d.Enabled, d.ResourceGroupID, d.Tags)
 }
 
 func (pl *planner) liveSessionHashInput(d *spec.Session, l *cloud.Session) map[string]any {
-	return sessionHashInput(d, l.Name, l.Description, pl.liveFilterName(l.FilterID), l.TargetType, l.TargetID, l.SourceIDs,
-		l.Priority, l.PacketLength, l.VNI, l.Enabled, l.ResourceGroupID, l.Tags)
+	sources, target, prio := l.SourceIDs, l.TargetID, l.Priority
+	if r := pl.resolved[d.Key]; r != nil {
+		sources, prio = selectionHash(r.d), 0
+		if r.d.TargetSelect != nil {
+			target = ""
+		}
+	}
+	return sessionHashInput(d, l.Name, l.Description, pl.liveFilterName(l.FilterID), l.TargetType, target, sources,
+		prio, l.PacketLength, l.VNI, l.Enabled, l.ResourceGroupID, l.Tags)
 }
 
 func wantSessionValues(d *spec.Session, filter string) *Values {
@@ -245,8 +261,12 @@ func (pl *planner) sessionWork(desired []*spec.Session) ([]*sessionWork, []sessi
 		if want[k] {
 			continue
 		}
+		reason := ReasonOrphan
+		if g, _, ok := groupOf(k); ok && pl.groups[g] {
+			reason = ReasonFleet // a member of a group left empty
+		}
 		for _, s := range pl.ownedSessions[k] {
-			deletes = append(deletes, sessionDelete{s: s, key: k, reason: ReasonOrphan})
+			deletes = append(deletes, sessionDelete{s: s, key: k, reason: reason})
 		}
 	}
 	return works, deletes
@@ -470,7 +490,12 @@ func (pl *planner) createSession(w *sessionWork, deps []StepID, su sourceUsage, 
 		Enabled: d.Enabled, ResourceGroupID: d.ResourceGroupID,
 		Tags: ownership(pl.desired.Name, d.Key, writeApplied(hash, "", d.Protect), d.Tags)}}
 	pl.addStep(w.addr, op, deps...)
-	pl.addChange(Change{Addr: w.addr, Action: Create, Reasons: []Reason{ReasonSpec}, After: wantSessionValues(d, pl.refFilterName(w.filter))})
+	reason := ReasonSpec
+	if g, _, ok := groupOf(d.Key); ok && pl.groups[g] && pl.groupLive[g] {
+		reason = ReasonFleet // a new member of a group that exists
+	}
+	pl.addChange(Change{Addr: w.addr, Action: Create, Reasons: []Reason{reason}, After: wantSessionValues(d, pl.refFilterName(w.filter)),
+		Sources: pl.sourceChanges(d.Key, nil, d.Sources)})
 }
 
 // updateSession plans the changes of a live session: its attributes in one
@@ -487,10 +512,14 @@ func (pl *planner) updateSession(w *sessionWork, deps []StepID, su sourceUsage, 
 	if reasons == nil {
 		reasons = label(l.Tags, liveHash, wantHash)
 	}
+	up := sessionUpdate(w, &l)
+	if pl.resolved[d.Key] != nil && up == nil && liveHash == wantHash && appliedHashOf(l.Tags[cloud.TagApplied]) == wantHash {
+		reasons = []Reason{ReasonFleet} // only the ENIs the selectors match changed
+	}
 	if reasons[0] != ReasonAdopt && pl.renamed(l.Tags, d.Key) {
 		reasons = append(reasons, ReasonRename)
 	}
-	if up := sessionUpdate(w, &l); up != nil {
+	if up != nil {
 		id := pl.addStep(w.addr, up, deps...)
 		if up.Filter != nil {
 			// The old filter may be deleted only once the session left it.
@@ -506,7 +535,8 @@ func (pl *planner) updateSession(w *sessionWork, deps []StepID, su sourceUsage, 
 		len(pl.p.Steps) > stepsBefore)
 	if len(pl.p.Steps) > stepsBefore || reasons[0] == ReasonAdopt {
 		pl.addChange(Change{Addr: w.addr, ID: l.ID, Action: Update, Reasons: reasons,
-			Before: liveSessionValues(d, &l, pl.liveFilterName(l.FilterID)), After: wantSessionValues(d, pl.refFilterName(w.filter))})
+			Before: liveSessionValues(d, &l, pl.liveFilterName(l.FilterID)), After: wantSessionValues(d, pl.refFilterName(w.filter)),
+			Sources: pl.sourceChanges(d.Key, l.SourceIDs, d.Sources)})
 	}
 }
 

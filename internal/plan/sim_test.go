@@ -302,7 +302,7 @@ func mustRule(t *testing.T, f *cloud.Filter, id string) *cloud.Rule {
 }
 
 func cloneSnap(s *cloud.Snapshot) *cloud.Snapshot {
-	c := &cloud.Snapshot{Region: s.Region, ServiceEnabled: s.ServiceEnabled}
+	c := &cloud.Snapshot{Region: s.Region, ServiceEnabled: s.ServiceEnabled, ENIs: append([]cloud.ENI(nil), s.ENIs...), ENIsRead: s.ENIsRead}
 	for _, f := range s.Filters {
 		f.Tags = f.Tags.Clone()
 		f.Ingress = append([]cloud.Rule(nil), f.Ingress...)

@@ -98,6 +98,7 @@ func (c *Change) UnmarshalJSON(b []byte) error {
 		ID      string          `json:"id,omitempty"`
 		Before  json.RawMessage `json:"before"`
 		After   json.RawMessage `json:"after"`
+		Sources []SourceChange  `json:"sources,omitempty"`
 	}
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
@@ -110,7 +111,8 @@ func (c *Change) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("%s: after: %w", j.Addr, err)
 	}
-	*c = Change{Addr: j.Addr, Type: j.Type, Action: j.Action, Reasons: j.Reasons, ID: j.ID, Before: before, After: after}
+	*c = Change{Addr: j.Addr, Type: j.Type, Action: j.Action, Reasons: j.Reasons, ID: j.ID, Before: before, After: after,
+		Sources: j.Sources}
 	return nil
 }
 

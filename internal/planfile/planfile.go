@@ -65,6 +65,11 @@ type Options struct {
 	// Reserved holds session priorities claimed by other stacks of the same
 	// run, priority to the holder's address.
 	Reserved map[int]string `json:"reserved,omitempty"`
+	// The guard on selected sources.
+	AllowSourceRemoval  bool `json:"allow_source_removal,omitempty"`
+	MaxSourceRemoval    int  `json:"max_source_removal,omitempty"`
+	AllowSourceAddition bool `json:"allow_source_addition,omitempty"`
+	MaxSourceAddition   int  `json:"max_source_addition,omitempty"`
 }
 
 // OptionsOf returns the options of o worth saving; the endpoint is saved in
@@ -79,14 +84,16 @@ func OptionsOf(o plan.Options) Options {
 	}
 	return Options{Adopt: o.Adopt, AllowGap: o.AllowGap, AllowDestroy: o.AllowDestroy, MaxDestroy: o.MaxDestroy,
 		Destroy: o.Destroy, SourcesPerSession: o.SourcesPerSession, SessionsPerSource: o.SessionsPerSource,
-		Reserved: reserved}
+		Reserved: reserved, AllowSourceRemoval: o.AllowSourceRemoval, MaxSourceRemoval: o.MaxSourceRemoval,
+		AllowSourceAddition: o.AllowSourceAddition, MaxSourceAddition: o.MaxSourceAddition}
 }
 
 // PlanOptions returns the options to compute the plan again with.
 func (o Options) PlanOptions(endpoint string) plan.Options {
 	return plan.Options{Endpoint: endpoint, Adopt: o.Adopt, AllowGap: o.AllowGap, AllowDestroy: o.AllowDestroy,
 		MaxDestroy: o.MaxDestroy, Destroy: o.Destroy, SourcesPerSession: o.SourcesPerSession,
-		SessionsPerSource: o.SessionsPerSource, Reserved: o.Reserved}
+		SessionsPerSource: o.SessionsPerSource, Reserved: o.Reserved, AllowSourceRemoval: o.AllowSourceRemoval,
+		MaxSourceRemoval: o.MaxSourceRemoval, AllowSourceAddition: o.AllowSourceAddition, MaxSourceAddition: o.MaxSourceAddition}
 }
 
 // A File is the saved plan of one stack. Field order is the JSON key order.

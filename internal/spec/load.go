@@ -499,14 +499,47 @@ type rawSession struct {
 	object
 	Filter string `json:"filter"`
 	Target struct {
-		Type string `json:"type"`
-		ID   string `json:"id"`
+		Type   string       `json:"type"`
+		ID     string       `json:"id"`
+		Select *rawSelector `json:"select"`
 	} `json:"target"`
-	Sources          []string `json:"sources"`
-	Priority         int      `json:"priority"`
-	Enabled          *bool    `json:"enabled"`
-	PacketLength     int      `json:"packetLength"`
-	VirtualNetworkID *int     `json:"virtualNetworkId"`
+	Sources          json.RawMessage `json:"sources"`
+	Priority         int             `json:"priority"`
+	Split            *struct {
+		Priorities string `json:"priorities"`
+	} `json:"split"`
+	Enabled          *bool `json:"enabled"`
+	PacketLength     int   `json:"packetLength"`
+	VirtualNetworkID *int  `json:"virtualNetworkId"`
+}
+
+// rawSources is the object form of sources.
+type rawSources struct {
+	IDs              []string      `json:"ids"`
+	Select           []rawSelector `json:"select"`
+	Exclude          []string      `json:"exclude"`
+	IncludeSecondary bool          `json:"includeSecondary"`
+}
+
+type rawSelector struct {
+	Tags            map[string]any `json:"tags"`
+	VPCID           string         `json:"vpcId"`
+	VSwitchID       string         `json:"vSwitchId"`
+	InstanceIDs     []string       `json:"instanceIds"`
+	SecurityGroupID string         `json:"securityGroupId"`
+}
+
+// selector returns the selector written at pointer p of f.
+func (r rawSelector) selector(f *file, p string) Selector {
+	sel := Selector{VPCID: r.VPCID, VSwitchID: r.VSwitchID, InstanceIDs: r.InstanceIDs,
+		SecurityGroupID: r.SecurityGroupID, Pos: f.pos(p)}
+	if len(r.Tags) > 0 {
+		sel.Tags = cloud.Tags{}
+		for k, v := range r.Tags {
+			sel.Tags[k] = scalarText(v, f.nodes[ptr(p, "tags", k)])
+		}
+	}
+	return sel
 }
 
 // sessionsOf builds the sessions of f; their filter references are checked
@@ -536,8 +569,30 @@ func (b *builder) sessionsOf(f *file) {
 		} else {
 			s.Filter = raw.Filter
 		}
-		srcAt := b.sources(f, p, s, raw.Sources)
-		b.target(f, p, s)
+		var ids []string
+		if len(raw.Sources) > 0 && raw.Sources[0] == '[' {
+			decodeJSON(raw.Sources, &ids)
+		} else if len(raw.Sources) > 0 {
+			var rs rawSources
+			decodeJSON(raw.Sources, &rs)
+			ids = rs.IDs
+			for i, sel := range rs.Select {
+				s.Select = append(s.Select, sel.selector(f, ptr(p, "sources", "select", i)))
+			}
+			s.Exclude = append([]string(nil), rs.Exclude...)
+			sort.Strings(s.Exclude)
+			s.IncludeSecondary = rs.IncludeSecondary
+		}
+		if raw.Target.Select != nil {
+			sel := raw.Target.Select.selector(f, ptr(p, "target", "select"))
+			s.TargetSelect = &sel
+		}
+		_, hasPriority := obj["priority"]
+		b.split(f, p, s, hasPriority, raw)
+		srcAt := b.sources(f, p, s, ids)
+		if _, ok := obj["target"]; ok {
+			b.target(f, p, s)
+		}
 		b.st.Sessions = append(b.st.Sessions, s)
 		b.refs = append(b.refs, sessionRef{s: s, f: f, p: p, srcAt: srcAt})
 	})
@@ -556,7 +611,7 @@ func (b *builder) sources(f *file, p string, s *Session, srcs []string) map[stri
 		seen[src] = at
 		s.Sources = append(s.Sources, src)
 	}
-	if n, max := len(srcs), b.st.Limits.SourcesPerSession; n > max {
+	if n, max := len(srcs), b.st.Limits.SourcesPerSession; n > max && s.Split == nil {
 		b.d.add(f.pos(sp), "split the sources over several sessions, or raise limits.sourcesPerSession if your account allows more",
 			"%s: %d sources, but limits.sourcesPerSession is %d", display(sp), n, max)
 	}
@@ -564,8 +619,46 @@ func (b *builder) sources(f *file, p string, s *Session, srcs []string) map[stri
 	return seen
 }
 
+// split reads the priority range of a session group, or checks that a
+// session that is no group has a priority.
+func (b *builder) split(f *file, p string, s *Session, hasPriority bool, raw rawSession) {
+	if raw.Split == nil {
+		if !hasPriority {
+			b.d.add(f.keyPos(p), "add priority: to "+display(p)+", or split: {priorities: FROM-TO} to make the session a group",
+				"%smissing field %q", lead(p), "priority")
+		}
+		return
+	}
+	sp := ptr(p, "split", "priorities")
+	from, to, _ := strings.Cut(raw.Split.Priorities, "-")
+	lo, err1 := strconv.Atoi(from)
+	hi, err2 := strconv.Atoi(to)
+	switch {
+	case err1 != nil || err2 != nil || lo < 1 || hi > 32766 || lo > hi:
+		b.d.add(f.pos(sp), "write a range FROM-TO with 1 <= FROM <= TO <= 32766, such as 100-149",
+			"%s: %q is not a priority range", display(sp), raw.Split.Priorities)
+		return
+	case raw.Priority != 0:
+		b.d.add(f.pos(ptr(p, "priority")), "a group takes its priorities from split.priorities: remove priority",
+			"%s: priority and split are both given", display(ptr(p, "priority")))
+	case len(s.Select) == 0:
+		b.d.add(f.pos(ptr(p, "split")), "split a session whose sources have select: a listed set fits sessions you write yourself",
+			"%s: split needs sources.select", display(ptr(p, "split")))
+	}
+	s.Split = &Split{From: lo, To: hi}
+}
+
 func (b *builder) target(f *file, p string, s *Session) {
 	tp := ptr(p, "target", "id")
+	switch {
+	case s.TargetSelect != nil && s.TargetID != "":
+		b.d.add(f.pos(tp), "give the target either by id or by select", "%s: target has both id and select", display(ptr(p, "target")))
+	case s.TargetSelect == nil && s.TargetID == "" && !f.tainted(ptr(p, "target")):
+		b.d.add(f.pos(ptr(p, "target")), "add target.id, or target.select to choose the ENI by tags", "%s: target needs id or select", display(ptr(p, "target")))
+	case s.TargetSelect != nil && s.TargetType != cloud.TargetENI:
+		b.d.add(f.pos(ptr(p, "target", "select")), "select chooses ENIs: use type NetworkInterface, or give the SLB by id",
+			"%s: select needs target.type NetworkInterface", display(ptr(p, "target", "select")))
+	}
 	want := "eni-"
 	if s.TargetType == cloud.TargetSLB {
 		want = "lb-"

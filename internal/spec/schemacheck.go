@@ -56,7 +56,22 @@ func leaves(ve *jsonschema.ValidationError, out []*jsonschema.ValidationError) [
 	if len(ve.Causes) == 0 {
 		return append(out, ve)
 	}
-	for _, c := range ve.Causes {
+	causes := ve.Causes
+	if strings.HasSuffix(ve.KeywordLocation, "/oneOf") {
+		// Report the branch of the value's own type; a value of no
+		// branch's type is one error, naming every type allowed.
+		var own []*jsonschema.ValidationError
+		for _, c := range causes {
+			if len(c.Causes) > 0 || !strings.HasSuffix(c.KeywordLocation, "/type") {
+				own = append(own, c)
+			}
+		}
+		if len(own) == 0 {
+			return append(out, ve)
+		}
+		causes = own
+	}
+	for _, c := range causes {
 		out = leaves(c, out)
 	}
 	return out
@@ -124,6 +139,15 @@ func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
 			}
 		}
 		return
+	case "oneOf":
+		var types []any
+		for _, alt := range sch["oneOf"].([]any) {
+			if m, ok := alt.(map[string]any); ok && m["type"] != nil {
+				types = append(types, m["type"])
+			}
+		}
+		want := typeNames(types)
+		d.add(at, "write "+want, "%s must be %s, not %s", path, want, describe(val))
 	case "type":
 		want := typeNames(sch["type"])
 		hint := "write " + want

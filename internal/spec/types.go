@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tmsync/tmsync/internal/cloud"
 )
@@ -120,5 +121,80 @@ type Session struct {
 	ResourceGroupID string     `json:"resource_group_id,omitempty"`
 	Protect         bool       `json:"protect,omitempty"`
 	ID              string     `json:"id,omitempty"`
+	// Select, Exclude and IncludeSecondary choose sources from the
+	// region's ENIs besides the listed Sources (issue: sources that follow
+	// the fleet); the planner resolves them against live ENIs.
+	Select           []Selector `json:"select,omitempty"`
+	Exclude          []string   `json:"exclude,omitempty"`
+	IncludeSecondary bool       `json:"include_secondary,omitempty"`
+	// TargetSelect chooses the target ENI instead of TargetID; it must
+	// match exactly one.
+	TargetSelect *Selector `json:"target_select,omitempty"`
+	// Split makes the session a group of sessions keyed <Key>#<n>, with
+	// priorities from the range; Priority is then 0.
+	Split *Split `json:"split,omitempty"`
+	Pos   Pos    `json:"-"`
+}
+
+// Selected reports whether s chooses sources or its target by selector.
+func (s *Session) Selected() bool { return len(s.Select) > 0 || s.TargetSelect != nil }
+
+// A Selector matches ENIs: every field given must match.
+type Selector struct {
+	Tags            cloud.Tags `json:"tags,omitempty"`
+	VPCID           string     `json:"vpc_id,omitempty"`
+	VSwitchID       string     `json:"vswitch_id,omitempty"`
+	InstanceIDs     []string   `json:"instance_ids,omitempty"`
+	SecurityGroupID string     `json:"security_group_id,omitempty"`
 	Pos             Pos        `json:"-"`
+}
+
+// Matches reports whether e has every property s asks for.
+func (s Selector) Matches(e cloud.ENI) bool {
+	for k, v := range s.Tags {
+		if w, ok := e.Tags[k]; !ok || w != v {
+			return false
+		}
+	}
+	if s.VPCID != "" && e.VPCID != s.VPCID || s.VSwitchID != "" && e.VSwitchID != s.VSwitchID {
+		return false
+	}
+	if len(s.InstanceIDs) > 0 && !contains(s.InstanceIDs, e.InstanceID) {
+		return false
+	}
+	if s.SecurityGroupID != "" && (e.Type != cloud.ENISecondary || !contains(e.SecurityGroupIDs, s.SecurityGroupID)) {
+		return false
+	}
+	return true
+}
+
+// String says what s selects, for plans: "tags app=web,env=prod vpc vpc-1".
+func (s Selector) String() string {
+	var parts []string
+	if len(s.Tags) > 0 {
+		var kv []string
+		for _, k := range s.Tags.Keys() {
+			kv = append(kv, k+"="+s.Tags[k])
+		}
+		parts = append(parts, "tags "+strings.Join(kv, ","))
+	}
+	if s.VPCID != "" {
+		parts = append(parts, "vpc "+s.VPCID)
+	}
+	if s.VSwitchID != "" {
+		parts = append(parts, "vswitch "+s.VSwitchID)
+	}
+	if len(s.InstanceIDs) > 0 {
+		parts = append(parts, "instances "+strings.Join(s.InstanceIDs, ","))
+	}
+	if s.SecurityGroupID != "" {
+		parts = append(parts, "security group "+s.SecurityGroupID)
+	}
+	return strings.Join(parts, " ")
+}
+
+// A Split is the priority range of a session group.
+type Split struct {
+	From int `json:"from"`
+	To   int `json:"to"`
 }

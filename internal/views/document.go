@@ -54,6 +54,9 @@ type docChange struct {
 	// typed values: what the JSON view shows.
 	Before map[string]any
 	After  map[string]any
+	// Sources are the selected sources of a session, each kept, added or
+	// removed with why.
+	Sources []plan.SourceChange
 }
 
 // newDocument builds the document of p.
@@ -85,7 +88,7 @@ func newDocument(p *plan.Plan) (*document, error) {
 			reasons[i] = string(r)
 		}
 		d.Changes = append(d.Changes, docChange{Address: c.Addr, Action: c.Action,
-			Reason: reasons, ID: c.ID, Before: before, After: after})
+			Reason: reasons, ID: c.ID, Before: before, After: after, Sources: c.Sources})
 	}
 	return d, nil
 }
@@ -189,6 +192,9 @@ func (c *docChange) fields() []field {
 		keys[k] = true
 	}
 	delete(keys, "id")
+	if len(c.Sources) > 0 {
+		delete(keys, "sources") // listed one by one, with why
+	}
 	names := make([]string, 0, len(keys))
 	for k := range keys {
 		names = append(names, k)
@@ -204,6 +210,27 @@ func (c *docChange) fields() []field {
 			continue
 		}
 		out = append(out, field{name: k, before: b, after: a, hasBefore: hb, hasAfter: ha})
+	}
+	return out
+}
+
+// sourceLines returns the lines that say how c's selected sources change:
+// each added and removed ENI with why, and how many are kept.
+func (c *docChange) sourceLines() []string {
+	var out []string
+	kept := 0
+	for _, s := range c.Sources {
+		switch s.Change {
+		case plan.SourceAdd:
+			out = append(out, "+ "+clean(s.ID)+" ("+clean(s.Why)+")")
+		case plan.SourceRemove:
+			out = append(out, "- "+clean(s.ID)+" ("+clean(s.Why)+")")
+		default:
+			kept++
+		}
+	}
+	if kept > 0 && len(out) > 0 {
+		out = append(out, fmt.Sprintf("  %d sources kept", kept))
 	}
 	return out
 }

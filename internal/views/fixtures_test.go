@@ -80,8 +80,15 @@ func compute(t testing.TB, desired *spec.Stack, live *cloud.Snapshot, opts plan.
 // against the result changes nothing.
 func applied(t testing.TB, desired *spec.Stack) *cloud.Snapshot {
 	t.Helper()
-	p := compute(t, desired, emptySnap(), plan.Options{})
+	return appliedFrom(t, desired, emptySnap())
+}
+
+// appliedFrom is applied from start, an empty region with ENIs to select.
+func appliedFrom(t testing.TB, desired *spec.Stack, start *cloud.Snapshot) *cloud.Snapshot {
+	t.Helper()
+	p := compute(t, desired, start, plan.Options{})
 	s := emptySnap()
+	s.ENIs, s.ENIsRead = start.ENIs, start.ENIsRead
 	ids := map[plan.StepID]string{}
 	mkRules := func(fid, key string, rs []cloud.Rule) []cloud.Rule {
 		var out []cloud.Rule
@@ -218,6 +225,29 @@ var scenarios = map[string]struct {
 			f := filt("web", rules(1)...)
 			f.ID, f.Name = "tmf-old", "hand-made"
 			return compute(t, stk([]*spec.Filter{f}), live, plan.Options{Adopt: true})
+		},
+	},
+	"fleet": {
+		reason: "a session group follows its fleet: new ENIs join with the selector that matched them, deleted ones leave",
+		plan: func(t testing.TB) *plan.Plan {
+			s := sess("web", "web", 0)
+			s.Sources = nil
+			s.Select = []spec.Selector{{Tags: cloud.Tags{"app": "web"}}}
+			s.Split = &spec.Split{From: 100, To: 149}
+			desired := stk([]*spec.Filter{filt("web", rules(1)...)}, s)
+			enis := func(n int) []cloud.ENI {
+				var out []cloud.ENI
+				for i := range n {
+					out = append(out, cloud.ENI{ID: fmt.Sprintf("eni-web%02d", i), Type: cloud.ENIPrimary,
+						Status: cloud.ENIInUse, Tags: cloud.Tags{"app": "web"}})
+				}
+				return out
+			}
+			start := emptySnap()
+			start.ENIs, start.ENIsRead = enis(12), true
+			live := appliedFrom(t, desired, start)
+			live.ENIs = enis(14)[1:] // eni-web00 deleted, two new
+			return compute(t, desired, live, plan.Options{})
 		},
 	},
 	"no_changes": {

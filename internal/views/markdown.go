@@ -334,6 +334,9 @@ func detailsBlock(o *object) mdBlock {
 			htmlText(headingText(o.change, ""))
 		body = append(body, diffHeading(0, o.change, o.address.String()))
 		body = append(body, diffFields(4, o.change)...)
+		for _, l := range o.change.sourceLines() {
+			body = append(body, "    "+l)
+		}
 	} else {
 		body = append(body, "  "+o.address.String())
 	}
@@ -366,7 +369,7 @@ func diffHeading(indent int, c *docChange, label string) string {
 
 func diffFields(indent int, c *docChange) []string {
 	fs := c.fields()
-	if len(fs) == 0 && c.Action == plan.Update {
+	if len(fs) == 0 && c.Action == plan.Update && len(c.Sources) == 0 {
 		return []string{"  " + pad(indent) + "(only tmsync's ownership tags change)"}
 	}
 	var out []string

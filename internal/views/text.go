@@ -145,6 +145,9 @@ func (t *textWriter) object(o *object) {
 	} else {
 		t.heading(2, o.change, o.address.String())
 		t.fields(6, o.change)
+		for _, l := range o.change.sourceLines() {
+			t.line(pad(6) + "  " + t.mark(l[:1]) + l[1:])
+		}
 	}
 	for _, r := range o.rules {
 		t.heading(6, r, ruleLabel(r.Address))
@@ -158,7 +161,7 @@ func (t *textWriter) heading(indent int, c *docChange, label string) {
 
 func (t *textWriter) fields(indent int, c *docChange) {
 	fs := c.fields()
-	if len(fs) == 0 && c.Action == plan.Update {
+	if len(fs) == 0 && c.Action == plan.Update && len(c.Sources) == 0 {
 		t.line(pad(indent) + "(only tmsync's ownership tags change)")
 		return
 	}

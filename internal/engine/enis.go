@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/spec"
+)
+
+// enisWanted reports whether any of stacks chooses sources or a target by
+// selector: only then are the region's ENIs read.
+func enisWanted(stacks []*spec.Stack) bool {
+	for _, st := range stacks {
+		for _, s := range st.Sessions {
+			if s.Selected() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// eniQueries returns the fewest queries that find every ENI the selectors
+// of stacks may match (one per distinct selector, one per instance of an
+// instanceIds selector, with the API's own filters), and a query by ID of
+// every source the selected sessions of those stacks have now (so that a
+// source deleted since is known as such).
+func eniQueries(stacks []*spec.Stack, live *cloud.Snapshot) []cloud.ENIQuery {
+	seen := map[string]bool{}
+	var out []cloud.ENIQuery
+	add := func(q cloud.ENIQuery) {
+		k := fmt.Sprintf("%s|%s|%s|%s|%s|%v", q.VPCID, q.VSwitchID, q.InstanceID, q.SecurityGroupID, q.Type, tagKey(q.Tags))
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, q)
+		}
+	}
+	query := func(sel spec.Selector, secondary bool) {
+		q := cloud.ENIQuery{VPCID: sel.VPCID, VSwitchID: sel.VSwitchID, SecurityGroupID: sel.SecurityGroupID, Tags: sel.Tags}
+		if !secondary && sel.SecurityGroupID == "" {
+			q.Type = cloud.ENIPrimary
+		}
+		if len(sel.InstanceIDs) == 0 {
+			add(q)
+			return
+		}
+		for _, id := range sel.InstanceIDs {
+			qi := q
+			qi.InstanceID = id
+			add(qi)
+		}
+	}
+	selected := map[string]bool{}
+	ids := map[string]bool{}
+	for _, st := range stacks {
+		for _, s := range st.Sessions {
+			if !s.Selected() {
+				continue
+			}
+			selected[st.Name] = true
+			for _, sel := range s.Select {
+				query(sel, s.IncludeSecondary)
+			}
+			if s.TargetSelect != nil {
+				query(*s.TargetSelect, true)
+			}
+			for _, id := range s.Sources {
+				ids[id] = true
+			}
+		}
+	}
+	for _, s := range live.Sessions {
+		if selected[s.Tags[cloud.TagStack]] {
+			for _, id := range s.SourceIDs {
+				ids[id] = true
+			}
+		}
+	}
+	if len(ids) > 0 {
+		q := cloud.ENIQuery{}
+		for id := range ids {
+			q.IDs = append(q.IDs, id)
+		}
+		sort.Strings(q.IDs)
+		out = append(out, q)
+	}
+	return out
+}
+
+func tagKey(t cloud.Tags) string {
+	var b strings.Builder
+	for _, k := range t.Keys() {
+		fmt.Fprintf(&b, "%q=%q;", k, t[k])
+	}
+	return b.String()
+}
+
+// readENIs reads the ENIs the selectors of stacks need into snap, with the
+// fewest queries, once per account and region.
+func (e *Engine) readENIs(ctx context.Context, c cloud.Client, stacks []*spec.Stack, snap *cloud.Snapshot) error {
+	r, ok := c.(cloud.ENIReader)
+	if !ok {
+		return fmt.Errorf("endpoint %s cannot list ENIs, which source selectors need", c.Endpoint())
+	}
+	byID := map[string]cloud.ENI{}
+	for _, q := range eniQueries(stacks, snap) {
+		enis, err := e.retryRead(ctx, func(ctx context.Context) ([]cloud.ENI, error) { return r.DescribeNetworkInterfaces(ctx, q) })
+		if err != nil {
+			return fmt.Errorf("list the ENIs source selectors need: %w", err)
+		}
+		for _, x := range enis {
+			byID[x.ID] = x
+		}
+	}
+	snap.ENIs = make([]cloud.ENI, 0, len(byID))
+	for _, x := range byID {
+		snap.ENIs = append(snap.ENIs, x)
+	}
+	sort.Slice(snap.ENIs, func(i, j int) bool { return snap.ENIs[i].ID < snap.ENIs[j].ID })
+	snap.ENIsRead = true
+	return nil
+}
+
+// readState reads live state for stacks of one account and region: the
+// snapshot, and the ENIs when a stack selects sources.
+func (e *Engine) readState(ctx context.Context, c cloud.Client, stacks []*spec.Stack) (*cloud.Snapshot, error) {
+	snap, err := e.readLive(ctx, c)
+	if err != nil || !enisWanted(stacks) {
+		return snap, err
+	}
+	if err := e.readENIs(ctx, c, stacks, snap); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// retryRead calls read until it succeeds or fails for good, with the
+// backoff and budget readLive uses.
+func (e *Engine) retryRead(ctx context.Context, read func(context.Context) ([]cloud.ENI, error)) ([]cloud.ENI, error) {
+	base, most, limit := e.opts.Apply.RetryBase, e.opts.Apply.RetryMax, e.opts.Apply.Timeout
+	if base <= 0 {
+		base = 200 * time.Millisecond
+	}
+	if most <= 0 {
+		most = 10 * time.Second
+	}
+	if limit <= 0 {
+		limit = 5 * time.Minute
+	}
+	deadline := e.clock.Now().Add(limit)
+	for wait := base; ; wait = min(wait*2, most) {
+		out, err := read(ctx)
+		if err == nil || !cloud.KindOf(err).Retryable() {
+			return out, err
+		}
+		d := wait/2 + e.jitter(wait/2+1)
+		if e.clock.Now().Add(d).After(deadline) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-after(e.clock, d):
+		}
+	}
+}

@@ -117,6 +117,18 @@ func runExport(ctx context.Context, o exportOptions, stdout, stderr io.Writer) e
 	if err != nil {
 		return fmt.Errorf("read live state of %s: %w", o.region, err)
 	}
+	if r, ok := c.(cloud.ENIReader); ok {
+		// The sources' ENIs, to say which share tags a selector could use.
+		var ids []string
+		for _, s := range snap.Sessions {
+			ids = append(ids, s.SourceIDs...)
+		}
+		if len(ids) > 0 {
+			if enis, err := r.DescribeNetworkInterfaces(ctx, cloud.ENIQuery{IDs: ids}); err == nil {
+				snap.ENIs, snap.ENIsRead = enis, true
+			}
+		}
+	}
 	s, err := export.Export(snap, o.export)
 	if err != nil {
 		return withHint(err, "list the IDs of one region that no other stack owns, or leave out --filter-ids and --session-ids")

@@ -118,6 +118,10 @@ type Session struct {
 	VNI          int
 	Tags         cloud.Tags
 	Unnamed      bool
+	// SharedTags are the tags every source ENI has, with one value each
+	// (when the ENIs were read): a selector of them would follow the
+	// fleet instead of the list.
+	SharedTags cloud.Tags
 }
 
 var (
@@ -197,6 +201,44 @@ type exporter struct {
 	foreign  map[string]int // other stacks' objects left out, by stack
 	filters  map[string]*Filter
 	sessions map[string]*Session
+}
+
+// sharedTags returns the tags every one of ids has with one value, when the
+// snapshot holds the ENIs; nil when they were not read, one is unknown, or
+// they share none.
+func (x *exporter) sharedTags(ids []string) cloud.Tags {
+	if !x.snap.ENIsRead || len(ids) < 2 {
+		return nil
+	}
+	byID := map[string]cloud.ENI{}
+	for _, e := range x.snap.ENIs {
+		byID[e.ID] = e
+	}
+	var shared cloud.Tags
+	for i, id := range ids {
+		e, ok := byID[id]
+		if !ok {
+			return nil
+		}
+		if i == 0 {
+			shared = e.Tags.Clone()
+			continue
+		}
+		for k, v := range shared {
+			if e.Tags[k] != v {
+				delete(shared, k)
+			}
+		}
+	}
+	for k := range shared {
+		if strings.HasPrefix(k, "acs:") || strings.HasPrefix(k, "aliyun") {
+			delete(shared, k)
+		}
+	}
+	if len(shared) == 0 {
+		return nil
+	}
+	return shared
 }
 
 func (x *exporter) note(format string, args ...any) {
@@ -322,6 +364,7 @@ func (x *exporter) selectSessions() ([]*cloud.Session, error) {
 			}
 			continue
 		}
+		es.SharedTags = x.sharedTags(es.Sources)
 		x.sessions[s.ID] = es
 		out = append(out, s)
 	}

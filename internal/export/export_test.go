@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -338,5 +339,46 @@ func TestOwnedKeysKept(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"filter-anon", "filter-cjk", "theirs", "web", "web-2"}, keys); diff != "" {
 		t.Errorf("filter keys: -want +got:\n%s", diff)
+	}
+}
+
+// TestSharedTagsComment: sources that all carry a tag get a comment
+// saying a selector of it would follow the fleet; the spec stays a list of
+// IDs, and loads.
+func TestSharedTagsComment(t *testing.T) {
+	snap := &cloud.Snapshot{Region: "cn-hangzhou", ServiceEnabled: true, ENIsRead: true,
+		Filters: []cloud.Filter{{ID: "tmf-a", Name: "a", Ingress: []cloud.Rule{{ID: "tmr-1", Direction: cloud.Ingress, Priority: 1,
+			Action: "accept", Protocol: "ALL", IPVersion: "IPv4", SourceCIDR: "0.0.0.0/0", DestCIDR: "0.0.0.0/0"}}}},
+		Sessions: []cloud.Session{
+			{ID: "tms-web", Name: "web", FilterID: "tmf-a", TargetID: "eni-t", TargetType: cloud.TargetENI,
+				SourceIDs: []string{"eni-1", "eni-2"}, Priority: 1, PacketLength: 1500, Enabled: true},
+			{ID: "tms-mixed", Name: "mixed", FilterID: "tmf-a", TargetID: "eni-t", TargetType: cloud.TargetENI,
+				SourceIDs: []string{"eni-1", "eni-3"}, Priority: 2, PacketLength: 1500, Enabled: true},
+		},
+		ENIs: []cloud.ENI{
+			{ID: "eni-1", Tags: cloud.Tags{"app": "web", "env": "prod", "acs:x": "y"}},
+			{ID: "eni-2", Tags: cloud.Tags{"app": "web", "env": "dev", "acs:x": "y"}},
+			{ID: "eni-3", Tags: cloud.Tags{"app": "db"}},
+		},
+	}
+	s, err := Export(snap, Options{Stack: "fleet"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(b)
+	if !strings.Contains(out, `# Every source has the tags app: "web": to follow the fleet, write`) ||
+		strings.Count(out, "Every source has the tags") != 1 {
+		t.Errorf("want one comment naming app=web (not env, not acs:), got:\n%s", out)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "fleet.yaml"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := spec.Load([]string{dir}); err != nil {
+		t.Errorf("the export does not load: %v\n%s", err, out)
 	}
 }

@@ -162,7 +162,15 @@ func sessionNode(x Session) *yaml.Node {
 	for _, s := range x.Sources {
 		srcs.Content = append(srcs.Content, str(s))
 	}
-	add(m, "sources", srcs)
+	k := add(m, "sources", srcs)
+	if len(x.SharedTags) > 0 {
+		var kv []string
+		for _, t := range x.SharedTags.Keys() {
+			kv = append(kv, t+": "+strconv.Quote(x.SharedTags[t]))
+		}
+		k.HeadComment = "Every source has the tags " + strings.Join(kv, ", ") + ": to follow the fleet, write\n" +
+			"sources: {select: [{tags: {" + strings.Join(kv, ", ") + "}}]} (see docs/spec.md)."
+	}
 	add(m, "priority", num(x.Priority))
 	if !x.Enabled {
 		add(m, "enabled", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "false"})

@@ -173,3 +173,53 @@ func TestSelectedSessionWithoutSplit(t *testing.T) {
 		t.Errorf("20 matches without split were not refused")
 	}
 }
+
+// BenchmarkComputeFleet plans 50 session groups over 5,000 ENIs (100 each,
+// 10 sessions a group: 500 sessions), once from empty and once with the
+// fleet grown by 10%.
+func BenchmarkComputeFleet(b *testing.B) {
+	var ss []*spec.Session
+	var enis []cloud.ENI
+	for g := range 50 {
+		s := sess(fmt.Sprintf("g%02d", g), "web", 0)
+		s.Sources = nil
+		s.Select = []spec.Selector{{Tags: cloud.Tags{"app": fmt.Sprintf("app%02d", g)}}}
+		s.Split = &spec.Split{From: 100 + g*20, To: 119 + g*20}
+		ss = append(ss, s)
+		for i := range 110 {
+			enis = append(enis, cloud.ENI{ID: fmt.Sprintf("eni-g%02dn%03d", g, i), Type: cloud.ENIPrimary,
+				Status: cloud.ENIInUse, Tags: cloud.Tags{"app": fmt.Sprintf("app%02d", g)}})
+		}
+	}
+	desired := stk([]*spec.Filter{filt("web", rules(1)...)}, ss...)
+	empty := emptySnap()
+	empty.ENIsRead = true
+	for _, e := range enis {
+		if e.ID[len(e.ID)-3:] < "100" {
+			empty.ENIs = append(empty.ENIs, e)
+		}
+	}
+	p, err := Compute(desired, empty, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if n := len(p.Steps); n != 501 {
+		b.Fatalf("%d steps from empty, want 1 filter and 500 sessions", n)
+	}
+	grown := simulate(b, empty, p)
+	grown.ENIs = enis
+	b.Run("empty", func(b *testing.B) {
+		for range b.N {
+			if _, err := Compute(desired, empty, Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("grown", func(b *testing.B) {
+		for range b.N {
+			if _, err := Compute(desired, grown, Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

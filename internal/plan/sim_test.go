@@ -14,7 +14,7 @@ var simSeq int
 // simulate applies the steps of p to a copy of live the way the API would,
 // failing the test when a step breaks an API rule: two rules or sessions on
 // one priority, a deleted filter still in use, a missing object.
-func simulate(t *testing.T, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
+func simulate(t testing.TB, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
 	t.Helper()
 	s := cloneSnap(live)
 	ids := map[StepID]string{} // step ID -> created object ID
@@ -228,7 +228,7 @@ func simulate(t *testing.T, live *cloud.Snapshot, p *Plan) *cloud.Snapshot {
 
 // mustTagged returns the tags and resource group of the filter or session
 // id, of the resource type a tag or resource-group call names.
-func mustTagged(t *testing.T, s *cloud.Snapshot, step StepID, resource, id string) (*cloud.Tags, *string) {
+func mustTagged(t testing.TB, s *cloud.Snapshot, step StepID, resource, id string) (*cloud.Tags, *string) {
 	t.Helper()
 	switch resource {
 	case cloud.ResourceFilter:
@@ -242,7 +242,7 @@ func mustTagged(t *testing.T, s *cloud.Snapshot, step StepID, resource, id strin
 	return nil, nil
 }
 
-func checkInvariants(t *testing.T, s *cloud.Snapshot, after StepID) {
+func checkInvariants(t testing.TB, s *cloud.Snapshot, after StepID) {
 	t.Helper()
 	for _, f := range s.Filters {
 		for _, dir := range directions {
@@ -270,7 +270,7 @@ func checkInvariants(t *testing.T, s *cloud.Snapshot, after StepID) {
 	}
 }
 
-func mustFilter(t *testing.T, s *cloud.Snapshot, id string) *cloud.Filter {
+func mustFilter(t testing.TB, s *cloud.Snapshot, id string) *cloud.Filter {
 	t.Helper()
 	f := s.Filter(id)
 	if f == nil {
@@ -279,7 +279,7 @@ func mustFilter(t *testing.T, s *cloud.Snapshot, id string) *cloud.Filter {
 	return f
 }
 
-func mustSession(t *testing.T, s *cloud.Snapshot, id string) *cloud.Session {
+func mustSession(t testing.TB, s *cloud.Snapshot, id string) *cloud.Session {
 	t.Helper()
 	x := s.Session(id)
 	if x == nil {
@@ -288,7 +288,7 @@ func mustSession(t *testing.T, s *cloud.Snapshot, id string) *cloud.Session {
 	return x
 }
 
-func mustRule(t *testing.T, f *cloud.Filter, id string) *cloud.Rule {
+func mustRule(t testing.TB, f *cloud.Filter, id string) *cloud.Rule {
 	t.Helper()
 	for _, rs := range [][]cloud.Rule{f.Ingress, f.Egress} {
 		for j := range rs {

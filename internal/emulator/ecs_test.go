@@ -16,17 +16,7 @@ import (
 // ecsSDK returns an official ECS SDK client for s; mods adjust the config.
 func ecsSDK(t *testing.T, s *Server, mods ...func(*openapiutil.Config)) *ecs.Client {
 	t.Helper()
-	cfg := &openapiutil.Config{
-		AccessKeyId:     tea.String(testAK),
-		AccessKeySecret: tea.String(testSecret),
-		Endpoint:        tea.String(s.Endpoint()),
-		Protocol:        tea.String("http"),
-		RegionId:        tea.String(testRegion),
-	}
-	for _, m := range mods {
-		m(cfg)
-	}
-	c, err := ecs.NewClient(cfg)
+	c, err := ecs.NewClient(sdkConfig(s, mods...))
 	if err != nil {
 		t.Fatalf("ecs.NewClient: %v", err)
 	}

@@ -32,13 +32,14 @@ type emulatorOptions struct {
 	seed            int64
 	quotas          emulator.Quotas
 	serviceClosed   bool
+	keepDeleted     bool
 	log             bool
 }
 
 func emulatorCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "emulator",
-		Usage: "run a local emulator of the Alibaba Cloud VPC Traffic Mirror API",
+		Usage: "run a local emulator of the Alibaba Cloud VPC Traffic Mirror API (and ECS DescribeNetworkInterfaces)",
 		UsageText: `tmsync emulator [--listen 127.0.0.1:0] [--state FILE] [--inventory FILE] [options]
 
    The first line printed is the endpoint, e.g. http://127.0.0.1:43121. Point any
@@ -53,7 +54,8 @@ func emulatorCommand() *ucli.Command {
 Examples:
    tmsync emulator --listen 127.0.0.1:8080 --state .tmsync/emulator.json
    tmsync emulator --async-delay 2s --faults 'CreateTrafficMirrorFilter:drop:1:1,*:throttle:0.1'
-   aliyun vpc ListTrafficMirrorFilters --RegionId cn-hangzhou --endpoint 127.0.0.1:8080 --insecure`,
+   aliyun vpc ListTrafficMirrorFilters --RegionId cn-hangzhou --endpoint 127.0.0.1:8080 --insecure
+   aliyun ecs DescribeNetworkInterfaces --RegionId cn-hangzhou --Tag.1.Key app --Tag.1.Value web --endpoint 127.0.0.1:8080 --insecure`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "listen", Value: "127.0.0.1:0", Usage: "TCP address to listen on"},
 			&ucli.StringFlag{Name: "state", Usage: "keep state in this JSON `FILE` (shared safely by several emulators); default in memory"},
@@ -72,6 +74,8 @@ Examples:
 			&ucli.DurationFlag{Name: "token-ttl", Value: emulator.DefaultTokenTTL, Usage: "how long a ClientToken is remembered"},
 			&ucli.BoolFlag{Name: "refused-request-uses-token", Usage: "a refused request remembers its ClientToken"},
 			&ucli.BoolFlag{Name: "service-closed", Usage: "regions start with the traffic mirror service closed"},
+			&ucli.IntFlag{Name: "enis-per-tag-query", Value: emulator.DefaultENIsPerTagQuery, Usage: "most ENIs DescribeNetworkInterfaces answers for a query by tag or resource group"},
+			&ucli.BoolFlag{Name: "keep-deleted-sources", Usage: "an ENI that leaves the inventory stays a source of its sessions (default: dropped from them)"},
 			&ucli.BoolFlag{Name: "log", Usage: "log each request to stderr"},
 		},
 		Action: func(c *ucli.Context) error {
@@ -98,6 +102,7 @@ func emulatorOptionsFrom(c *ucli.Context) (emulatorOptions, error) {
 		faults:          c.String("faults"),
 		seed:            c.Int64("seed"),
 		serviceClosed:   c.Bool("service-closed"),
+		keepDeleted:     c.Bool("keep-deleted-sources"),
 		log:             c.Bool("log"),
 		quotas: emulator.Quotas{
 			FiltersPerRegion:        c.Int("filters-per-region"),
@@ -107,6 +112,7 @@ func emulatorOptionsFrom(c *ucli.Context) (emulatorOptions, error) {
 			UniqueRulePriorities:    emulator.Bool(c.Bool("unique-rule-priorities")),
 			TokenTTL:                c.Duration("token-ttl"),
 			RefusedRequestUsesToken: c.Bool("refused-request-uses-token"),
+			ENIsPerTagQuery:         c.Int("enis-per-tag-query"),
 		},
 	}
 	o.quotas.ServiceOpenByDefault = emulator.Bool(!o.serviceClosed)
@@ -127,6 +133,9 @@ func emulatorOptionsFrom(c *ucli.Context) (emulatorOptions, error) {
 	if o.quotas.SessionsPerSource < 0 {
 		return o, errors.New("emulator: --sessions-per-source must not be negative")
 	}
+	if o.quotas.ENIsPerTagQuery < 1 {
+		return o, errors.New("emulator: --enis-per-tag-query must be at least 1")
+	}
 	return o, nil
 }
 
@@ -140,6 +149,8 @@ func runEmulator(ctx context.Context, o emulatorOptions, stdout, stderr io.Write
 		Latency:    o.latency,
 		Seed:       o.seed,
 		Quotas:     o.quotas,
+
+		KeepDeletedSources: o.keepDeleted,
 	}
 	if o.faults != "" {
 		fs, err := emulator.ParseFaults(o.faults)

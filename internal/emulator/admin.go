@@ -43,17 +43,21 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.SetFaults(faults)
 		adminJSON(w, s.Faults())
 	case "GET inventory":
-		adminJSON(w, s.inventory())
+		adminJSON(w, s.inventory().inv)
 	case "POST inventory":
-		var inv *Inventory
-		if t := bytes.TrimSpace(body); len(t) > 0 && string(t) != "null" {
-			if inv, err = ParseInventory(body); err != nil {
-				adminError(w, http.StatusBadRequest, err)
-				return
+		inv, patch, err := decodeInventoryBody(body)
+		if err == nil {
+			if patch != nil {
+				err = s.PatchInventory(*patch)
+			} else {
+				err = s.SetInventory(inv)
 			}
 		}
-		s.SetInventory(inv)
-		adminJSON(w, s.inventory())
+		if err != nil {
+			adminError(w, http.StatusBadRequest, err)
+			return
+		}
+		adminJSON(w, s.inventory().inv)
 	case "POST hold":
 		var req struct {
 			Actions []string `json:"actions"`

@@ -95,7 +95,7 @@ func TestAdminEndpoints(t *testing.T) {
 		t.Errorf("bad inventory = %d", code)
 	}
 	admin(t, srv, "POST", "inventory", "null", nil)
-	if srv.inventory() != nil {
+	if srv.Inventory() != nil {
 		t.Errorf("POST inventory null must restore any-ID mode")
 	}
 
@@ -167,6 +167,13 @@ func TestLoadInventory(t *testing.T) {
 				NetworkInterfaces: []NetworkInterface{{ID: "eni-a", Region: "cn-hangzhou", VPCID: "vpc-1", VSwitchID: "vsw-1", InstanceID: "i-1", SecurityGroupIDs: []string{"sg-1", "sg-2"}, Tags: map[string]string{"k": "v"}}},
 				LoadBalancers:     []LoadBalancer{{ID: "lb-x", Region: "cn-hangzhou", AddressType: "intranet"}},
 			}},
+		"eni details": {reason: "what selectors match on",
+			file: write("details.yaml", "network_interfaces:\n  - id: eni-s\n    type: Secondary\n    status: Available\n    zone_id: cn-hangzhou-h\n    name: web\n    description: d\n    primary_ip_address: 10.0.0.5\n    private_ip_addresses: [10.0.0.6]\n    ipv6_addresses: ['2408::5']\n    mac_address: 00:16:3e:00:00:05\n    resource_group_id: rg-1\n    service_managed: true\n"),
+			want: &Inventory{NetworkInterfaces: []NetworkInterface{{ID: "eni-s", Type: "Secondary", Status: "Available", ZoneID: "cn-hangzhou-h",
+				Name: "web", Description: "d", PrimaryIPAddress: "10.0.0.5", PrivateIPAddresses: []string{"10.0.0.6"}, IPv6Addresses: []string{"2408::5"},
+				MACAddress: "00:16:3e:00:00:05", ResourceGroupID: "rg-1", ServiceManaged: true}}}},
+		"eni type":    {reason: "Primary or Secondary", file: write("type.yaml", "network_interfaces: [{id: eni-a, type: secondary}]"), wantErr: true},
+		"eni status":  {reason: "an ECS status", file: write("status.yaml", "network_interfaces: [{id: eni-a, status: Running}]"), wantErr: true},
 		"json":        {reason: "JSON is YAML", file: write("inv.json", `{"network_interfaces":[{"id":"eni-b"}]}`), want: &Inventory{NetworkInterfaces: []NetworkInterface{{ID: "eni-b"}}}},
 		"empty":       {reason: "an empty file lists nothing", file: write("empty.yaml", ""), want: &Inventory{}},
 		"bad id":      {reason: "ENI IDs look like eni-…", file: write("bad.yaml", "network_interfaces: [{id: i-1}]"), wantErr: true},

@@ -1,7 +1,10 @@
 // Package emulator is an in-process HTTP emulator of the Alibaba Cloud VPC
 // 2016-04-28 Traffic Mirror API: filters, filter rules, sessions, the
 // per-region service switch, and the tag and resource-group calls for
-// filters and sessions.
+// filters and sessions. On the same port it serves ECS 2014-05-26
+// DescribeNetworkInterfaces from its inventory of ENIs, which the admin
+// endpoints change at runtime as a fleet scales; the Version parameter says
+// which API a request is for.
 //
 // It speaks the service's own wire protocol (POST /, RPC parameters in the
 // query string or a form body, ACS3-HMAC-SHA256 and v1 HMAC-SHA1

@@ -65,9 +65,9 @@ func start(t *testing.T, opts Options) *Server {
 	return s
 }
 
-// sdk returns an official SDK client for s; mods adjust the config.
-func sdk(t *testing.T, s *Server, mods ...func(*openapiutil.Config)) *vpc.Client {
-	t.Helper()
+// sdkConfig is the config of an official SDK client for s (the VPC and
+// ECS SDKs take the same); mods adjust it.
+func sdkConfig(s *Server, mods ...func(*openapiutil.Config)) *openapiutil.Config {
 	cfg := &openapiutil.Config{
 		AccessKeyId:     tea.String(testAK),
 		AccessKeySecret: tea.String(testSecret),
@@ -78,7 +78,13 @@ func sdk(t *testing.T, s *Server, mods ...func(*openapiutil.Config)) *vpc.Client
 	for _, m := range mods {
 		m(cfg)
 	}
-	c, err := vpc.NewClient(cfg)
+	return cfg
+}
+
+// sdk returns an official VPC SDK client for s; mods adjust the config.
+func sdk(t *testing.T, s *Server, mods ...func(*openapiutil.Config)) *vpc.Client {
+	t.Helper()
+	c, err := vpc.NewClient(sdkConfig(s, mods...))
 	if err != nil {
 		t.Fatalf("vpc.NewClient: %v", err)
 	}

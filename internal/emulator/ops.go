@@ -15,6 +15,9 @@ import (
 type operation struct {
 	name string
 	fn   func(c *call) (any, error)
+	// product is the API the action belongs to, which fixes its version
+	// (the zero value is the VPC API).
+	product product
 	// write: changes state (claims objects, takes a token, records writes).
 	write bool
 	// token: honours ClientToken; dryRun: honours DryRun.
@@ -27,6 +30,33 @@ type operation struct {
 }
 
 var operations = map[string]operation{}
+
+// A product is one API served on the emulator's port. The real services
+// have an endpoint each; here the action says which one a request is for,
+// and a version the product does not have is refused, as that endpoint
+// would refuse it.
+type product int
+
+const (
+	productVPC product = iota
+	productECS
+)
+
+// version is the only API version served of the product.
+func (p product) version() string {
+	if p == productECS {
+		return "2014-05-26"
+	}
+	return apiVersion
+}
+
+// name is the product as the Recommend link of an error names it.
+func (p product) name() string {
+	if p == productECS {
+		return "Ecs"
+	}
+	return "Vpc"
+}
 
 func register(op operation) { operations[op.name] = op }
 
@@ -53,6 +83,7 @@ func init() {
 	register(operation{name: "UnTagResources", fn: untagResources, write: true, targetParams: []string{"ResourceId.N"}})
 	register(operation{name: "ListTagResources", fn: listTagResources})
 	register(operation{name: "MoveResourceGroup", fn: moveResourceGroup, write: true, targetParams: []string{"ResourceId"}})
+	register(operation{name: "DescribeNetworkInterfaces", fn: describeNetworkInterfaces, product: productECS})
 }
 
 // A call is one request being executed against a state.
@@ -65,7 +96,7 @@ type call struct {
 	reqID   string
 	dryRun  bool
 	listLag time.Duration
-	inv     *Inventory
+	inv     *heldInventory
 	st      *state // a private copy for writes
 	touched []string
 	creates map[string]int
@@ -272,8 +303,9 @@ func (c *call) paginate(kind string, cursors []int64, def, max int) (page, error
 	}
 	pg := page{maxResults: n}
 	if tok := c.p.str("NextToken"); tok != "" {
-		after, ok := c.openToken(kind, tok)
-		if !ok {
+		raw, ok := c.openToken(kind, tok)
+		after, err := strconv.ParseInt(raw, 10, 64)
+		if !ok || err != nil {
 			return page{}, errIllegal("NextToken", "The param of NextToken is illegal: pass back the NextToken of the previous answer unchanged.")
 		}
 		for pg.from < len(cursors) && cursors[pg.from] <= after {
@@ -282,39 +314,37 @@ func (c *call) paginate(kind string, cursors []int64, def, max int) (page, error
 	}
 	pg.to = min(pg.from+n, len(cursors))
 	if pg.to < len(cursors) {
-		pg.next = c.sealToken(kind, cursors[pg.to-1])
+		pg.next = c.sealToken(kind, strconv.FormatInt(cursors[pg.to-1], 10))
 	}
 	return pg, nil
 }
 
-func (c *call) tokenMAC(kind string, cursor int64) string {
+func (c *call) tokenMAC(kind, cursor string) string {
 	m := hmac.New(sha256.New, []byte(c.st.Secret))
-	m.Write([]byte(kind + ":" + strconv.FormatInt(cursor, 10)))
+	m.Write([]byte(kind + ":" + cursor))
 	return hex.EncodeToString(m.Sum(nil))[:20]
 }
 
-func (c *call) sealToken(kind string, cursor int64) string {
-	raw := kind + ":" + strconv.FormatInt(cursor, 10) + ":" + c.tokenMAC(kind, cursor)
+// sealToken makes a NextToken of the cursor (which holds no ":").
+func (c *call) sealToken(kind, cursor string) string {
+	raw := kind + ":" + cursor + ":" + c.tokenMAC(kind, cursor)
 	return base64.RawURLEncoding.EncodeToString([]byte(raw))
 }
 
-func (c *call) openToken(kind, tok string) (int64, bool) {
+// openToken returns the cursor of a NextToken this server sealed for kind.
+func (c *call) openToken(kind, tok string) (string, bool) {
 	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
-		return 0, false
+		return "", false
 	}
 	parts := strings.Split(string(b), ":")
 	if len(parts) != 3 || parts[0] != kind {
-		return 0, false
+		return "", false
 	}
-	n, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil {
-		return 0, false
+	if !hmac.Equal([]byte(parts[2]), []byte(c.tokenMAC(kind, parts[1]))) {
+		return "", false
 	}
-	if !hmac.Equal([]byte(parts[2]), []byte(c.tokenMAC(kind, n))) {
-		return 0, false
-	}
-	return n, true
+	return parts[1], true
 }
 
 // idFilter reads an ID list filter (at most 100 IDs).

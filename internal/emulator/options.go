@@ -36,6 +36,10 @@ type Options struct {
 	// Inventory lists the ENIs and SLB instances that exist; nil means any
 	// well-formed eni-… or lb-… ID exists.
 	Inventory *Inventory
+	// KeepDeletedSources keeps the ID of an ENI that leaves the inventory
+	// among the sources of the sessions it was a source of (a stale ID);
+	// by default it is dropped from them, as when an instance is released.
+	KeepDeletedSources bool
 	// Faults are the initial injected faults (see ParseFaults).
 	Faults []Fault
 	// Logf, if set, receives one line per request.
@@ -66,6 +70,10 @@ type Quotas struct {
 	// ServiceOpenByDefault is whether a region's traffic mirror service is
 	// open before anyone opens it; default true (nil).
 	ServiceOpenByDefault *bool
+	// ENIsPerTagQuery is the most ENIs DescribeNetworkInterfaces returns,
+	// over all pages, for a query by tag or resource group (TotalCount still
+	// counts every match); default 1000, as documented.
+	ENIsPerTagQuery int
 }
 
 // Bool returns a pointer to v, for the optional switches of Quotas.
@@ -78,6 +86,7 @@ const (
 	DefaultSourcesPerSession = 10
 	DefaultTokenTTL          = 24 * time.Hour
 	DefaultReadTimeout       = 10 * time.Second
+	DefaultENIsPerTagQuery   = 1000
 )
 
 // limits is Quotas with the defaults applied.
@@ -88,6 +97,7 @@ type limits struct {
 	tokenTTL                             time.Duration
 	refusedUsesToken                     bool
 	serviceOpen                          bool
+	enisPerTagQuery                      int
 }
 
 func (q Quotas) limits() limits {
@@ -100,6 +110,10 @@ func (q Quotas) limits() limits {
 		tokenTTL:             q.TokenTTL,
 		refusedUsesToken:     q.RefusedRequestUsesToken,
 		serviceOpen:          q.ServiceOpenByDefault == nil || *q.ServiceOpenByDefault,
+		enisPerTagQuery:      q.ENIsPerTagQuery,
+	}
+	if l.enisPerTagQuery <= 0 {
+		l.enisPerTagQuery = DefaultENIsPerTagQuery
 	}
 	if l.filtersPerRegion == 0 {
 		l.filtersPerRegion = DefaultFiltersPerRegion

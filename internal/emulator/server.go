@@ -41,7 +41,7 @@ type Server struct {
 	rng      *rand.Rand
 	stats    Stats
 	faults   []*faultState
-	inv      *Inventory
+	inv      *heldInventory
 	holds    map[int]*hold
 	nextHold int
 	inflight map[string]bool // region/object IDs and token keys being written
@@ -78,10 +78,15 @@ func NewServer(opts Options) (*Server, error) {
 		closing:  make(chan struct{}),
 		rng:      rand.New(rand.NewSource(seed)),
 		stats:    newStats(),
-		inv:      opts.Inventory.clone(),
+		inv:      opts.Inventory.held(),
 		holds:    map[int]*hold{},
 		inflight: map[string]bool{},
 		nonces:   newNonceSet(),
+	}
+	if opts.Inventory != nil {
+		if err := opts.Inventory.validate(); err != nil {
+			return nil, fmt.Errorf("emulator inventory: %w", err)
+		}
 	}
 	if s.opts.ReadTimeout <= 0 {
 		s.opts.ReadTimeout = DefaultReadTimeout
@@ -189,16 +194,53 @@ func (s *Server) Faults() []Fault {
 }
 
 // SetInventory replaces the inventory (nil: any well-formed ID exists).
-func (s *Server) SetInventory(inv *Inventory) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inv = inv.clone()
+// ENIs it no longer lists are deleted: see Options.KeepDeletedSources.
+func (s *Server) SetInventory(inv *Inventory) error {
+	if inv != nil {
+		if err := inv.validate(); err != nil {
+			return err
+		}
+	}
+	return s.swapInventory(func(*heldInventory) (*heldInventory, error) { return inv.held(), nil })
 }
 
-func (s *Server) inventory() *Inventory {
+// PatchInventory removes and adds ENIs and SLB instances, as a fleet
+// scales; it needs an inventory (not the nil "any ID" one) to change.
+func (s *Server) PatchInventory(p InventoryPatch) error {
+	if err := p.Add.validate(); err != nil {
+		return fmt.Errorf("add: %w", err)
+	}
+	return s.swapInventory(func(old *heldInventory) (*heldInventory, error) { return old.patched(p) })
+}
+
+// Inventory returns a copy of the inventory (nil: any well-formed ID
+// exists), with the defaults of its ENIs filled in.
+func (s *Server) Inventory() *Inventory { return s.inventory().inv.clone() }
+
+func (s *Server) inventory() *heldInventory {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.inv
+}
+
+// swapInventory replaces the inventory by next(old) under the store's
+// lock, so that no request runs half with the old and half with the new
+// one, and then drops deleted ENIs from the sources of sessions unless
+// they are to be kept.
+func (s *Server) swapInventory(next func(old *heldInventory) (*heldInventory, error)) error {
+	return s.store.do(func(st *state) (bool, error) {
+		s.mu.Lock()
+		old := s.inv
+		inv, err := next(old)
+		if err == nil {
+			s.inv = inv
+		}
+		s.mu.Unlock()
+		if err != nil || s.opts.KeepDeletedSources {
+			return false, err
+		}
+		return st.dropDeletedSources(old, inv), nil
+	})
 }
 
 // Hold pauses requests for the given actions (all if none) before they
@@ -414,11 +456,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
 	now := s.opts.Now()
 	host := r.Host
+	prod := productVPC
 	fail := func(action string, err error) {
 		e := asAPIError(err)
 		s.record(action, "", reqID, now, outcome{err: e}, false)
 		s.logf("%s %s -> %d %s", reqID, action, e.status, e.code)
-		writeRaw(w, now, e.status, reqID, errorBody(e, reqID, host))
+		writeRaw(w, now, e.status, reqID, errorBody(e, reqID, host, prod))
 	}
 	if r.URL.Path != "/" {
 		fail("", newErr(404, "InvalidApi.NotFound", "Specified api is not found, please check your url and method: %s %s.", r.Method, r.URL.Path))
@@ -451,6 +494,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		fail(action, newErr(404, "InvalidApi.NotFound", "Specified api is not found, please check your url and method: %s.", action))
 		return
 	}
+	prod = op.product
 	version := r.Header.Get("x-acs-version")
 	if version == "" {
 		version = raw["Version"]
@@ -459,8 +503,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		fail(action, newErr(400, "MissingVersion", "Version is mandatory for this request."))
 		return
 	}
-	if version != apiVersion {
-		fail(action, newErr(400, "InvalidVersion", "Specified parameter Version is not valid: this endpoint serves %s.", apiVersion))
+	if version != prod.version() {
+		// The action's own endpoint answers: an ECS action with the VPC
+		// version (or the reverse) names a version that product lacks.
+		fail(action, newErr(400, "InvalidVersion", "Specified parameter Version is not valid: %s is served as version %s.", action, prod.version()))
 		return
 	}
 	fd := s.decideFaults(action)
@@ -531,7 +577,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &call{
 		s: s, action: action, p: p, region: region, now: now, reqID: reqID,
-		dryRun: dry, listLag: fd.listLag, inv: s.inventory(),
+		dryRun: dry, listLag: fd.listLag,
 	}
 	out := s.commit(op, c, token)
 	release()
@@ -559,7 +605,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		abort()
 	}
 	if out.err != nil {
-		writeRaw(w, now, out.err.status, reqID, errorBody(out.err, reqID, host))
+		writeRaw(w, now, out.err.status, reqID, errorBody(out.err, reqID, host, prod))
 		return
 	}
 	writeBody(w, now, out.status, reqID, out.body)
@@ -604,6 +650,9 @@ func (s *Server) commit(op operation, c *call, token string) outcome {
 	var out outcome
 	tk := tokenKey(c.region, c.action, token)
 	err := s.store.do(func(st *state) (bool, error) {
+		// The inventory is read under the store's lock, which its changes
+		// take too (swapInventory).
+		c.inv = s.inventory()
 		changed := st.settle(c.now, s.lim.tokenTTL)
 		if !op.write {
 			c.st = st

@@ -101,8 +101,8 @@ func createSession(c *call) (any, error) {
 func (c *call) checkTarget(typ, id string) (string, string, error) {
 	switch strings.ToLower(typ) {
 	case "networkinterface":
-		if !c.inv.eni(c.region, id) {
-			return "", "", errNotFound("NetworkInterface", id)
+		if err := c.checkENI(id); err != nil {
+			return "", "", err
 		}
 		return "NetworkInterface", id, nil
 	case "slb":
@@ -116,6 +116,20 @@ func (c *call) checkTarget(typ, id string) (string, string, error) {
 		return "SLB", id, nil
 	}
 	return "", "", errIllegal("TrafficMirrorTargetType", "The param of TrafficMirrorTargetType is illegal: %q is not NetworkInterface or SLB.", typ)
+}
+
+// checkENI checks that an ENI exists in the region and can be mirrored in
+// its status: one being attached, detached, created or deleted is refused
+// as the service refuses a write to an object in a transitional state.
+func (c *call) checkENI(id string) error {
+	n, ok := c.inv.lookup(c.region, id)
+	if !ok {
+		return errNotFound("NetworkInterface", id)
+	}
+	if !n.mirrorable() {
+		return errStatus("NetworkInterface", id, n.Status)
+	}
+	return nil
 }
 
 // checkPriority refuses a session priority another session of the region
@@ -138,8 +152,8 @@ func (c *call) checkSources(r *regionState, self string, have, add []string) err
 		seen[h] = true
 	}
 	for _, id := range add {
-		if !c.inv.eni(c.region, id) {
-			return errNotFound("NetworkInterface", id)
+		if err := c.checkENI(id); err != nil {
+			return err
 		}
 		if seen[id] {
 			return errIllegal("TrafficMirrorSourceIds", "The param of TrafficMirrorSourceIds is illegal: %s is given twice or is already a source of the session.", id)

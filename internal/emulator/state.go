@@ -388,3 +388,28 @@ func setTags(tags []tag, add []tag) []tag {
 	}
 	return out
 }
+
+// dropDeletedSources removes from the sources of sessions the ENIs that
+// existed in old and no longer exist in inv, as the service drops an ENI
+// that is released. It reports whether a session changed.
+func (st *state) dropDeletedSources(old, inv *heldInventory) bool {
+	changed := false
+	for region, r := range st.Regions {
+		for id, s := range r.Sessions {
+			kept := make([]string, 0, len(s.SourceIDs))
+			for _, src := range s.SourceIDs {
+				if inv.eni(region, src) || !old.eni(region, src) {
+					kept = append(kept, src)
+				}
+			}
+			if len(kept) == len(s.SourceIDs) {
+				continue
+			}
+			n := s.clone()
+			n.SourceIDs = kept
+			r.Sessions[id] = n
+			changed = true
+		}
+	}
+	return changed
+}

@@ -295,7 +295,7 @@ func writeRaw(w http.ResponseWriter, now time.Time, status int, reqID string, b 
 }
 
 // errorBody is the service's error envelope.
-func errorBody(e *apiError, reqID, host string) []byte {
+func errorBody(e *apiError, reqID, host string, prod product) []byte {
 	return mustJSON(struct {
 		RequestId string
 		HostId    string
@@ -303,5 +303,5 @@ func errorBody(e *apiError, reqID, host string) []byte {
 		Message   string
 		Recommend string
 	}{reqID, host, e.code, e.msg,
-		"https://api.aliyun.com/troubleshoot?q=" + url.QueryEscape(e.code) + "&product=Vpc&requestId=" + reqID})
+		"https://api.aliyun.com/troubleshoot?q=" + url.QueryEscape(e.code) + "&product=" + prod.name() + "&requestId=" + reqID})
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
+	ecs "github.com/alibabacloud-go/ecs-20140526/v7/client"
 	"github.com/alibabacloud-go/tea/dara"
 	vpc "github.com/alibabacloud-go/vpc-20160428/v6/client"
 	"github.com/aliyun/credentials-go/credentials"
@@ -50,11 +51,13 @@ type Client struct {
 	// Headers field), so each call takes one of its own.
 	sdkConfig openapi.Config
 	sdks      sync.Pool
+	ecsSDKs   sync.Pool // the same for ECS
 
-	region   string
-	endpoint string
-	timeout  time.Duration
-	http     *http.Client
+	region      string
+	endpoint    string
+	ecsEndpoint string
+	timeout     time.Duration
+	http        *http.Client
 
 	// calls maps the ID of each call in flight to its record, so that the
 	// transport, which the SDK hands a bare *http.Request, can find the
@@ -65,7 +68,10 @@ type Client struct {
 	lastDate atomic.Pointer[time.Time]
 }
 
-var _ cloud.Client = (*Client)(nil)
+var (
+	_ cloud.Client    = (*Client)(nil)
+	_ cloud.ENIReader = (*Client)(nil)
+)
 
 // New returns a client for cfg. It resolves credentials now (contract C2),
 // so that missing ones fail here with a *CredentialsError that says what to
@@ -119,6 +125,12 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.endpoint = protocol + "://" + deref(sdk.Endpoint)
 	c.sdks.Put(sdk)
+	esdk, err := c.takeECS()
+	if err != nil {
+		return nil, fmt.Errorf("set up the ECS client: %w", err)
+	}
+	c.ecsEndpoint = protocol + "://" + deref(esdk.Endpoint)
+	c.ecsSDKs.Put(esdk)
 	return c, nil
 }
 
@@ -133,12 +145,28 @@ func (c *Client) takeSDK() (*vpc.Client, error) {
 	return vpc.NewClient(&cfg)
 }
 
+// takeECS is takeSDK for the ECS API: the same credentials, region and
+// transport; the endpoint given (an emulator serves both APIs on one
+// port), or else the region's ECS endpoint from the SDK's map.
+func (c *Client) takeECS() (*ecs.Client, error) {
+	if v := c.ecsSDKs.Get(); v != nil {
+		return v.(*ecs.Client), nil
+	}
+	cfg := c.sdkConfig
+	return ecs.NewClient(&cfg)
+}
+
 // Region returns the region the client talks to.
 func (c *Client) Region() string { return c.region }
 
 // Endpoint returns the URL of the API the client talks to, e.g.
 // "https://vpc.cn-hongkong.aliyuncs.com".
 func (c *Client) Endpoint() string { return c.endpoint }
+
+// ECSEndpoint returns the URL of the ECS API the client reads ENIs from,
+// e.g. "https://ecs.cn-hongkong.aliyuncs.com"; with an endpoint given (an
+// emulator) it is that endpoint.
+func (c *Client) ECSEndpoint() string { return c.ecsEndpoint }
 
 // Close releases idle connections. The client must not be used afterwards.
 func (c *Client) Close() error {
@@ -189,10 +217,34 @@ type record struct {
 // removes it before the request leaves.
 const callHeader = "x-tmsync-call"
 
-// call runs one SDK request under the client's timeout and the caller's
+// call runs one VPC request (see send) with an SDK client of its own.
+func (c *Client) call(ctx context.Context, action string, fn func(sdk *vpc.Client, rt *dara.RuntimeOptions) error) (*record, error) {
+	return c.send(ctx, action, func(rt *dara.RuntimeOptions) error {
+		sdk, err := c.takeSDK()
+		if err != nil {
+			return &cloud.APIError{Kind: cloud.KindUnknown, Message: action + ": set up the VPC client: " + err.Error(), Err: err}
+		}
+		defer c.sdks.Put(sdk)
+		return fn(sdk, rt)
+	})
+}
+
+// callECS is call for the ECS API.
+func (c *Client) callECS(ctx context.Context, action string, fn func(sdk *ecs.Client, rt *dara.RuntimeOptions) error) (*record, error) {
+	return c.send(ctx, action, func(rt *dara.RuntimeOptions) error {
+		sdk, err := c.takeECS()
+		if err != nil {
+			return &cloud.APIError{Kind: cloud.KindUnknown, Message: action + ": set up the ECS client: " + err.Error(), Err: err}
+		}
+		defer c.ecsSDKs.Put(sdk)
+		return fn(sdk, rt)
+	})
+}
+
+// send runs one SDK request under the client's timeout and the caller's
 // context, and classifies its error. fn makes the request with rt, which
 // must be passed to the SDK's ...WithOptions method.
-func (c *Client) call(ctx context.Context, action string, fn func(sdk *vpc.Client, rt *dara.RuntimeOptions) error) (*record, error) {
+func (c *Client) send(ctx context.Context, action string, fn func(rt *dara.RuntimeOptions) error) (*record, error) {
 	if err := ctx.Err(); err != nil {
 		// A write must not reach the API after its caller gave up.
 		return nil, fromTransportError(action, err, c.timeout)
@@ -206,12 +258,7 @@ func (c *Client) call(ctx context.Context, action string, fn func(sdk *vpc.Clien
 	rt := &dara.RuntimeOptions{
 		ExtendsParameters: &dara.ExtendsParameters{Headers: map[string]*string{callHeader: &id}},
 	}
-	sdk, err := c.takeSDK()
-	if err != nil {
-		return nil, &cloud.APIError{Kind: cloud.KindUnknown, Message: action + ": set up the VPC client: " + err.Error(), Err: err}
-	}
-	err = fn(sdk, rt)
-	c.sdks.Put(sdk)
+	err := fn(rt)
 	if err == nil {
 		return rec, nil
 	}

@@ -25,15 +25,23 @@ func (c *Client) simple(ctx context.Context, action string, fn func(sdk *vpc.Cli
 // pages calls page until the API returns no NextToken. page makes one call
 // with rt and the token (nil on the first page) and returns the next one.
 func (c *Client) pages(ctx context.Context, action string, page func(sdk *vpc.Client, rt *dara.RuntimeOptions, token *string) (string, error)) error {
-	var token *string
-	seen := map[string]bool{}
-	for {
+	return follow(action, func(token *string) (string, error) {
 		var next string
 		_, err := c.call(ctx, action, func(sdk *vpc.Client, rt *dara.RuntimeOptions) error {
 			var err error
 			next, err = page(sdk, rt, token)
 			return err
 		})
+		return next, err
+	})
+}
+
+// follow calls page with each NextToken (nil first) until there is none.
+func follow(action string, page func(token *string) (next string, err error)) error {
+	var token *string
+	seen := map[string]bool{}
+	for {
+		next, err := page(token)
 		if err != nil {
 			return err
 		}

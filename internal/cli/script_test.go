@@ -136,6 +136,7 @@ func TestScripts(t *testing.T) {
 			"live":       cmdLive,
 			"liveid":     cmdLiveID,
 			"sdk":        cmdSDK,
+			"fleet":      cmdFleet,
 		},
 	})
 }
@@ -221,6 +222,10 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 			opts.Quotas.SourcesPerSession, err = strconv.Atoi(v)
 		case "service":
 			opts.Quotas.ServiceOpenByDefault = emulator.Bool(v == "open")
+		case "keepdeleted":
+			opts.KeepDeletedSources = v == "true"
+		case "tagquery":
+			opts.Quotas.ENIsPerTagQuery, err = strconv.Atoi(v)
 		default:
 			ts.Fatalf("emulator: unknown option %q", k)
 		}
@@ -609,4 +614,28 @@ func waitStatus(ts *testscript.TestScript, kind, ref, status string) {
 		}
 	}
 	ts.Fatalf("sdk: %s %s did not become %q in 10s", kind, ref, status)
+}
+
+// cmdFleet sets the emulator's ENIs to a fleet: the collector
+// eni-target000001 (role=ids-collector), eni-other01 (app=db), and N web
+// ENIs eni-web000.. tagged app=web (untagged with "untagged"): ENIs of an
+// earlier fleet that are not in this one are deleted.
+func cmdFleet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: fleet N [untagged]")
+	}
+	n, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	inv := &emulator.Inventory{NetworkInterfaces: []emulator.NetworkInterface{
+		{ID: "eni-target000001", Tags: map[string]string{"role": "ids-collector"}},
+		{ID: "eni-other01", Tags: map[string]string{"app": "db"}},
+	}}
+	for i := range n {
+		e := emulator.NetworkInterface{ID: fmt.Sprintf("eni-web%03d", i), VPCID: "vpc-fleet01"}
+		if len(args) == 1 {
+			e.Tags = map[string]string{"app": "web"}
+		}
+		inv.NetworkInterfaces = append(inv.NetworkInterfaces, e)
+	}
+	ts.Check(harnessOf(ts).srv.SetInventory(inv))
 }

@@ -503,9 +503,9 @@ type rawSession struct {
 		ID     string       `json:"id"`
 		Select *rawSelector `json:"select"`
 	} `json:"target"`
-	Sources          json.RawMessage `json:"sources"`
-	Priority         int             `json:"priority"`
-	Split            *struct {
+	Sources  json.RawMessage `json:"sources"`
+	Priority int             `json:"priority"`
+	Split    *struct {
 		Priorities string `json:"priorities"`
 	} `json:"split"`
 	Enabled          *bool `json:"enabled"`

@@ -26,10 +26,11 @@ func enisWanted(stacks []*spec.Stack) bool {
 
 // eniQueries returns the fewest queries that find every ENI the selectors
 // of stacks may match (one per distinct selector, one per instance of an
-// instanceIds selector, with the API's own filters), and a query by ID of
-// every source the selected sessions of those stacks have now (so that a
-// source deleted since is known as such).
-func eniQueries(stacks []*spec.Stack, live *cloud.Snapshot) []cloud.ENIQuery {
+// instanceIds selector, with the API's own filters), and the IDs of every
+// source the selected sessions of those stacks name now: those the
+// queries do not find are read by ID, so that a source deleted since is
+// known as such.
+func eniQueries(stacks []*spec.Stack, live *cloud.Snapshot) ([]cloud.ENIQuery, []string) {
 	seen := map[string]bool{}
 	var out []cloud.ENIQuery
 	add := func(q cloud.ENIQuery) {
@@ -80,15 +81,12 @@ func eniQueries(stacks []*spec.Stack, live *cloud.Snapshot) []cloud.ENIQuery {
 			}
 		}
 	}
-	if len(ids) > 0 {
-		q := cloud.ENIQuery{}
-		for id := range ids {
-			q.IDs = append(q.IDs, id)
-		}
-		sort.Strings(q.IDs)
-		out = append(out, q)
+	var idq []string
+	for id := range ids {
+		idq = append(idq, id)
 	}
-	return out
+	sort.Strings(idq)
+	return out, idq
 }
 
 func tagKey(t cloud.Tags) string {
@@ -107,13 +105,33 @@ func (e *Engine) readENIs(ctx context.Context, c cloud.Client, stacks []*spec.St
 		return fmt.Errorf("endpoint %s cannot list ENIs, which source selectors need", c.Endpoint())
 	}
 	byID := map[string]cloud.ENI{}
-	for _, q := range eniQueries(stacks, snap) {
+	queries, ids := eniQueries(stacks, snap)
+	read := func(q cloud.ENIQuery) error {
 		enis, err := e.retryRead(ctx, func(ctx context.Context) ([]cloud.ENI, error) { return r.DescribeNetworkInterfaces(ctx, q) })
 		if err != nil {
 			return fmt.Errorf("list the ENIs source selectors need: %w", err)
 		}
 		for _, x := range enis {
 			byID[x.ID] = x
+		}
+		return nil
+	}
+	for _, q := range queries {
+		if err := read(q); err != nil {
+			return err
+		}
+	}
+	// Sources the selectors no longer find: deleted, or no longer
+	// matching; only a read by ID tells which.
+	var rest []string
+	for _, id := range ids {
+		if _, ok := byID[id]; !ok {
+			rest = append(rest, id)
+		}
+	}
+	if len(rest) > 0 {
+		if err := read(cloud.ENIQuery{IDs: rest}); err != nil {
+			return err
 		}
 	}
 	snap.ENIs = make([]cloud.ENI, 0, len(byID))

@@ -69,13 +69,21 @@ func run() int {
 		return 1
 	}
 	rep.Config = cfg
+	fmt.Fprintln(os.Stderr, "bench: sources that follow the fleet")
+	fleet, err := bench.Fleet(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: fleet:", err)
+		return 1
+	}
 	rep.Elapsed = time.Since(rep.Started)
 	rep.LoadAfter = bench.LoadAverage()
 	fmt.Println()
 	rep.Text(os.Stdout)
+	fleet.Markdown(os.Stdout)
 	if *out != "" {
 		var md bytes.Buffer
 		rep.Markdown(&md)
+		fleet.Markdown(&md)
 		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err == nil {
 			err = os.WriteFile(*out, md.Bytes(), 0o644)
 		}

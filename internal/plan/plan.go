@@ -8,7 +8,7 @@ import (
 // FormatVersion is the version of the plan document: the JSON of a Plan,
 // written by tmsync plan --format json and carried in saved plans. A minor
 // version only adds fields.
-const FormatVersion = "2.0"
+const FormatVersion = "2.1"
 
 // An Action says what happens to an object.
 type Action string
@@ -182,6 +182,9 @@ type Plan struct {
 	Gaps          []string    `json:"gaps"`
 	Notes         []string    `json:"notes"`
 	Unmanaged     []Unmanaged `json:"unmanaged"`
+	// Traffic says how the plan changes what is mirrored (format 2.1).
+	// Compute leaves it empty; internal/traffic fills it in.
+	Traffic []Traffic `json:"traffic"`
 }
 
 // Empty reports whether the plan changes nothing.
@@ -224,6 +227,9 @@ func (p *Plan) normalize() {
 	}
 	if p.Unmanaged == nil {
 		p.Unmanaged = []Unmanaged{}
+	}
+	if p.Traffic == nil {
+		p.Traffic = []Traffic{}
 	}
 	for i := range p.Changes {
 		if p.Changes[i].Reasons == nil {

@@ -32,7 +32,7 @@ func (s Set) Regions() []plan.Region {
 	sort.SliceStable(order, func(i, j int) bool {
 		return boxLess(box{ver: order[i].ver, d: order[i].d}, box{ver: order[j].ver, d: order[j].d})
 	})
-	out := make([]plan.Region, 0, len(order))
+	var out []plan.Region // nil when s is empty, as a plan read back has it
 	for _, k := range order {
 		out = append(out, region(k.ver, masks[k], k.d))
 	}

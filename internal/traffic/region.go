@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"fmt"
+	"math/bits"
 	"sort"
 
 	"github.com/tmsync/tmsync/internal/cloud"
@@ -29,8 +30,17 @@ func (s Set) Regions() []plan.Region {
 		}
 		masks[k] |= 1 << b.proto
 	}
+	// By IP version, then by the first protocol (TCP lines together),
+	// then by where.
 	sort.SliceStable(order, func(i, j int) bool {
-		return boxLess(box{ver: order[i].ver, d: order[i].d}, box{ver: order[j].ver, d: order[j].d})
+		a, b := order[i], order[j]
+		if a.ver != b.ver {
+			return a.ver < b.ver
+		}
+		if fa, fb := bits.TrailingZeros8(masks[a]), bits.TrailingZeros8(masks[b]); fa != fb {
+			return fa < fb
+		}
+		return boxLess(box{ver: a.ver, d: a.d}, box{ver: b.ver, d: b.d})
 	})
 	var out []plan.Region // nil when s is empty, as a plan read back has it
 	for _, k := range order {

@@ -48,9 +48,8 @@ func Analyze(rs []cloud.Rule) ([]Finding, error) {
 	// decides[j] is what rule j decides: what it matches and no earlier
 	// rule matched.
 	decides := make([]Set, c.Len())
-	var covered Set
 	for i := range c.rules {
-		decides[i] = c.matches[i].Minus(covered)
+		decides[i] = c.matches[i].minusAll(c.matches[:i])
 		if decides[i].Empty() {
 			f := Finding{Kind: Shadowed, Rule: c.order[i]}
 			for j := 0; j < i; j++ {
@@ -64,7 +63,6 @@ func Analyze(rs []cloud.Rule) ([]Finding, error) {
 			}
 			out = append(out, f)
 		}
-		covered.boxes = append(covered.boxes, decides[i].boxes...)
 	}
 	if c.Len() > 0 && c.Mirrored().Empty() {
 		out = append(out, Finding{Kind: MirrorsNothing, Rule: -1, By: append([]int(nil), c.order...)})

@@ -141,7 +141,7 @@ func (x *planIndex) specSide(key string) (side, bool) {
 	if f == nil {
 		return side{}, false
 	}
-	s := side{exists: true}
+	s := side{exists: true, ingress: make([]cloud.Rule, 0, len(f.Ingress)), egress: make([]cloud.Rule, 0, len(f.Egress))}
 	for _, r := range f.Ingress {
 		s.ingress = append(s.ingress, r.Rule)
 	}

@@ -166,7 +166,7 @@ func Compile(rs []cloud.Rule) (*Rules, error) {
 		idx[i] = i
 	}
 	sort.SliceStable(idx, func(a, b int) bool { return rs[idx[a]].Priority < rs[idx[b]].Priority })
-	out := &Rules{}
+	out := &Rules{rules: make([]cloud.Rule, 0, len(rs)), matches: make([]Set, 0, len(rs)), order: make([]int, 0, len(rs))}
 	for _, i := range idx {
 		m, err := matchSet(rs[i])
 		if err != nil {
@@ -226,7 +226,7 @@ func matchSet(r cloud.Rule) (Set, error) {
 			return Set{}, fmt.Errorf("destinationPortRange: %w", err)
 		}
 	}
-	var s Set
+	s := Set{boxes: make([]box, 0, len(classes))}
 	for _, c := range classes {
 		b := box{ver: ver, proto: c, d: [dims]span{src, dst, allPorts, allPorts}}
 		if c.hasPorts() {
@@ -252,14 +252,20 @@ func cidrSpan(s string, ver ipVersion) (span, error) {
 }
 
 func portRange(s string) (span, error) {
+	// The canonical "start/end" is read directly; other forms go through
+	// the one parser of friendly forms.
+	if lo, hi, ok := strings.Cut(s, "/"); ok {
+		a, err1 := strconv.Atoi(lo)
+		b, err2 := strconv.Atoi(hi)
+		if err1 == nil && err2 == nil && a >= 1 && a <= b && b <= 65535 {
+			return portSpan(uint16(a), uint16(b)), nil
+		}
+	}
 	c, err := cloud.ParsePortRange(s)
 	if err != nil {
 		return span{}, err
 	}
-	lo, hi, _ := strings.Cut(c, "/")
-	a, _ := strconv.Atoi(lo)
-	b, _ := strconv.Atoi(hi)
-	return portSpan(uint16(a), uint16(b)), nil
+	return portRange(c)
 }
 
 // Matches reports whether the i-th rule (in evaluation order) matches p.
@@ -288,16 +294,17 @@ const (
 // rule matches and no rule before it matched (and, were UnmatchedMirrored
 // true, what no rule matches).
 func (rs *Rules) Mirrored() Set {
-	var covered, mirrored Set
+	// What rule i decides is what it matches less what each earlier rule
+	// matches: subtracting a few whole boxes costs less than subtracting
+	// the many fragments of what earlier rules decided.
+	var mirrored Set
 	for i, m := range rs.matches {
-		fresh := m.Minus(covered)
 		if rs.rules[i].Action == ActionAccept {
-			mirrored.boxes = append(mirrored.boxes, fresh.boxes...)
+			mirrored.boxes = append(mirrored.boxes, m.minusAll(rs.matches[:i]).boxes...)
 		}
-		covered.boxes = append(covered.boxes, fresh.boxes...)
 	}
 	if UnmatchedMirrored {
-		mirrored.boxes = append(mirrored.boxes, Everything().Minus(covered).boxes...)
+		mirrored.boxes = append(mirrored.boxes, Everything().minusAll(rs.matches).boxes...)
 	}
 	return mirrored
 }

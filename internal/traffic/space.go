@@ -258,16 +258,29 @@ type Set struct {
 // Empty reports whether s holds no packet.
 func (s Set) Empty() bool { return len(s.boxes) == 0 }
 
-// Minus returns the packets of s that are not in o.
-func (s Set) Minus(o Set) Set {
-	cur := append([]box(nil), s.boxes...)
+// Minus returns the packets of s that are not in o. The boxes of o may
+// overlap each other.
+func (s Set) Minus(o Set) Set { return s.minusAll([]Set{o}) }
+
+// minusAll returns the packets of s in none of os, subtracting box by box
+// between two buffers.
+func (s Set) minusAll(os []Set) Set {
+	cur := append(make([]box, 0, 2*len(s.boxes)), s.boxes...)
 	var next []box
-	for _, c := range o.boxes {
-		next = next[:0]
-		for _, b := range cur {
-			next = b.minus(c, next)
+	for _, o := range os {
+		for _, c := range o.boxes {
+			if len(cur) == 0 {
+				return Set{}
+			}
+			next = next[:0]
+			for _, b := range cur {
+				next = b.minus(c, next)
+			}
+			cur, next = next, cur
 		}
-		cur, next = next, cur
+	}
+	if len(cur) == 0 {
+		return Set{}
 	}
 	return Set{boxes: cur}
 }

@@ -119,12 +119,12 @@ func diagnostic(key, dir string, rs []spec.Rule, fd Finding) spec.Diagnostic {
 		for i, j := range fd.By {
 			by[i] = at(j)
 		}
-		what := "the rule of " + by[0] + " matches"
-		if len(by) > 1 {
-			what = "the rules of " + strings.Join(by, ", ") + " match"
+		what := "the rule of " + by[0] + " decides"
+		if n := len(by); n > 1 {
+			what = "the rules of " + strings.Join(by[:n-1], ", ") + " and " + by[n-1] + " decide"
 		}
 		return spec.Diagnostic{Pos: r.Pos,
-			Message: fmt.Sprintf("filters.%s.%s[%d]: the rule of priority %d never decides a packet: %s every packet it matches, first",
+			Message: fmt.Sprintf("filters.%s.%s[%d]: the rule of priority %d never decides a packet: %s every packet it matches first",
 				key, dir, fd.Rule, r.Priority, what),
 			Hint: "remove it, or give it a smaller priority number than the rules that cover it"}
 	}

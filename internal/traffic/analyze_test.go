@@ -202,17 +202,21 @@ func TestCheck(t *testing.T) {
 			Ingress: []spec.Rule{rule("1 accept TCP 10.0.0.0/8", 5), rule("2 accept TCP 10.1.0.0/16", 6), rule("3 accept TCP 10.0.0.0/8", 7)},
 			Egress:  []spec.Rule{rule("1 drop ALL", 9), rule("2 accept UDP", 10)}},
 		{Key: "ingress-only", Ingress: []spec.Rule{rule("1 accept ALL", 13)}},
+		{Key: "split", Egress: []spec.Rule{rule("1 accept ALL 10.0.0.0/9", 16), rule("2 drop ALL 10.128.0.0/9", 17), rule("3 drop ALL 10.0.0.0/8", 18)}},
 	}}
 	want := spec.Diagnostics{
-		{Pos: at(6), Message: "filters.web.ingress[1]: the rule of priority 2 never decides a packet: the rule of priority 1 (specs/web.yaml:5) matches every packet it matches, first",
+		{Pos: at(6), Message: "filters.web.ingress[1]: the rule of priority 2 never decides a packet: the rule of priority 1 (specs/web.yaml:5) decides every packet it matches first",
 			Hint: "remove it, or give it a smaller priority number than the rules that cover it"},
 		{Pos: at(7), Message: "filters.web.ingress[2]: the rule of priority 3 never decides a packet: it is equal to the rule of priority 1 (specs/web.yaml:5)",
 			Hint: "remove one of the two"},
-		{Pos: at(10), Message: "filters.web.egress[1]: the rule of priority 2 never decides a packet: the rule of priority 1 (specs/web.yaml:9) matches every packet it matches, first",
+		{Pos: at(10), Message: "filters.web.egress[1]: the rule of priority 2 never decides a packet: the rule of priority 1 (specs/web.yaml:9) decides every packet it matches first",
 			Hint: "remove it, or give it a smaller priority number than the rules that cover it"},
 		{Pos: at(9), Message: "filters.web.egress mirrors nothing: no packet reaches an accept rule (rules: priority 1 (specs/web.yaml:9), priority 2 (specs/web.yaml:10))",
 			Hint: "a packet no rule accepts is not mirrored; add an accept rule, or leave egress out to mirror nothing in that direction"},
 	}
+	want = append(want, spec.Diagnostic{Pos: at(18),
+		Message: "filters.split.egress[2]: the rule of priority 3 never decides a packet: the rules of priority 1 (specs/web.yaml:16) and priority 2 (specs/web.yaml:17) decide every packet it matches first",
+		Hint:    "remove it, or give it a smaller priority number than the rules that cover it"})
 	if diff := cmp.Diff(want, Check(st)); diff != "" {
 		t.Errorf("Check (-want +got):\n%s", diff)
 	}

@@ -320,3 +320,45 @@ func Everything() Set {
 	}
 	return s
 }
+
+// The fields Miss names, in the order it checks them.
+const (
+	MissIPVersion  = "IP version"
+	MissProtocol   = "protocol"
+	MissSource     = "source address"
+	MissDest       = "destination address"
+	MissSourcePort = "source port"
+	MissDestPort   = "destination port"
+)
+
+// Miss returns why the i-th rule (in evaluation order) does not match p:
+// the first field that differs, IP version and protocol first, then the
+// 5-tuple in the order source, destination, source port, destination
+// port; "" when it matches.
+func (rs *Rules) Miss(i int, p Packet) string {
+	pt := p.point()
+	var b *box
+	verSeen := false
+	for j := range rs.matches[i].boxes {
+		x := &rs.matches[i].boxes[j]
+		if x.ver != pt.ver {
+			continue
+		}
+		verSeen = true
+		if x.proto == pt.proto {
+			b = x
+		}
+	}
+	switch {
+	case !verSeen:
+		return MissIPVersion
+	case b == nil:
+		return MissProtocol
+	}
+	for d, name := range [dims]string{MissSource, MissDest, MissSourcePort, MissDestPort} {
+		if !pt.d[d].within(b.d[d]) {
+			return name
+		}
+	}
+	return ""
+}

@@ -190,3 +190,32 @@ func TestCIDRs(t *testing.T) {
 		})
 	}
 }
+
+func TestMiss(t *testing.T) {
+	c, err := Compile(rs("1 accept TCP 10.0.0.0/8 192.168.0.0/16 s=1024/65535 d=443", "2 accept ALL v6"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]struct {
+		rule   int
+		packet string
+		want   string
+	}{
+		"match":            {0, "tcp 10.1.2.3:5555 > 192.168.0.1:443", ""},
+		"version":          {0, "tcp [::1]:5555 > [::2]:443", MissIPVersion},
+		"protocol":         {0, "udp 10.1.2.3:5555 > 192.168.0.1:443", MissProtocol},
+		"source":           {0, "tcp 11.1.2.3:5555 > 192.168.0.1:443", MissSource},
+		"destination":      {0, "tcp 10.1.2.3:5555 > 192.169.0.1:443", MissDest},
+		"source port":      {0, "tcp 10.1.2.3:80 > 192.168.0.1:443", MissSourcePort},
+		"destination port": {0, "tcp 10.1.2.3:5555 > 192.168.0.1:80", MissDestPort},
+		"ALL any protocol": {1, "47 ::1 > ::2", ""},
+		"ALL version":      {1, "icmp 10.0.0.1 > 10.0.0.2", MissIPVersion},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := c.Miss(tc.rule, mustPacket(tc.packet)); got != tc.want {
+				t.Errorf("Miss(%d, %s) = %q, want %q", tc.rule, tc.packet, got, tc.want)
+			}
+		})
+	}
+}

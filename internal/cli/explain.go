@@ -15,6 +15,7 @@ import (
 	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/spec"
 	"github.com/tmsync/tmsync/internal/traffic"
+	"github.com/tmsync/tmsync/internal/views"
 )
 
 // explainOptions are the flags of tmsync explain.
@@ -225,7 +226,7 @@ func explainDirection(dir string, rs []cloud.Rule, labels []explainedRule, p tra
 	for i := 0; i < c.Len(); i++ {
 		r, at := c.Rule(i)
 		l := labels[at]
-		l.Rule = ruleText(r)
+		l.Rule = views.RuleText(r)
 		l.Miss = c.Miss(i, p)
 		l.Match = l.Miss == ""
 		out.Rules = append(out.Rules, l)
@@ -235,26 +236,6 @@ func explainDirection(dir string, rs []cloud.Rule, labels []explainedRule, p tra
 		}
 	}
 	return out, nil
-}
-
-// ruleText reads like the plan's traffic lines: accept TCP 0.0.0.0/0 →
-// 10.0.0.0/8 :443.
-func ruleText(r cloud.Rule) string {
-	ports := func(rng string) string {
-		if !cloud.HasPorts(r.Protocol) || rng == "" || rng == cloud.AnyPorts {
-			return ""
-		}
-		lo, hi, _ := strings.Cut(rng, "/")
-		if lo == hi {
-			return " :" + lo
-		}
-		return " :" + lo + "-" + hi
-	}
-	s := r.Action + " " + r.Protocol + " " + r.SourceCIDR + ports(r.SourcePort) + " → " + r.DestCIDR + ports(r.DestPort)
-	if r.IPVersion == cloud.IPv6 {
-		s += " (IPv6)"
-	}
-	return s
 }
 
 func writeExplanation(w io.Writer, ex explanation, region string) {

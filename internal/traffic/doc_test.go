@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/views"
 )
 
 var update = flag.Bool("update", false, "rewrite the examples of docs/spec.md from the test cases")
@@ -154,20 +155,9 @@ func docExamples(t *testing.T) map[string]string {
 	return out
 }
 
-// docRule reads like a plan line: 2 accept TCP 10.1.0.0/16 → 0.0.0.0/0 :443.
-func docRule(r cloud.Rule) string {
-	ports := func(rng string) string {
-		if rng == "" || rng == cloud.AnyPorts {
-			return ""
-		}
-		lo, hi, _ := strings.Cut(rng, "/")
-		if lo == hi {
-			return " :" + lo
-		}
-		return " :" + lo + "-" + hi
-	}
-	return fmt.Sprintf("%d %s %s %s%s → %s%s", r.Priority, r.Action, r.Protocol, r.SourceCIDR, ports(r.SourcePort), r.DestCIDR, ports(r.DestPort))
-}
+// docRule reads like a plan line, priority first:
+// 2 accept TCP 10.1.0.0/16 → 0.0.0.0/0 :443.
+func docRule(r cloud.Rule) string { return fmt.Sprintf("%d %s", r.Priority, views.RuleText(r)) }
 
 func findingText(rs []cloud.Rule, f Finding) string {
 	prios := func(idx []int) string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/plan"
 )
 
@@ -94,6 +95,20 @@ func regionText(r plan.Region, src, dst string) string {
 	}
 	s := strings.Join(protos, "/") + " " + clean(src) + portsText(r.SourcePorts) + " → " + clean(dst) + portsText(r.DestPorts)
 	return s
+}
+
+// RuleText reads a canonical rule as the traffic lines read a region, its
+// action first: accept TCP 0.0.0.0/0 → 10.0.0.0/8 :443. Its CIDR blocks
+// say its IP version.
+func RuleText(r cloud.Rule) string {
+	ports := func(rng string) string {
+		if !cloud.HasPorts(r.Protocol) || rng == cloud.AnyPorts {
+			return ""
+		}
+		return portsText(rng)
+	}
+	return clean(r.Action) + " " + clean(r.Protocol) + " " + clean(r.SourceCIDR) + ports(r.SourcePort) + " → " +
+		clean(r.DestCIDR) + ports(r.DestPort)
 }
 
 // portsText is " :443" or " :1024-65535", or "" for every port.

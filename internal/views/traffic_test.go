@@ -166,3 +166,22 @@ func TestTrafficLines(t *testing.T) {
 		})
 	}
 }
+
+func TestRuleText(t *testing.T) {
+	cases := map[string]struct {
+		in   spec.Rule
+		want string
+	}{
+		"ports":     {rule(cloud.Ingress, 1, "drop", "TCP", "10.0.0.0/8", "", "22"), "drop TCP 10.0.0.0/8 → 0.0.0.0/0 :22"},
+		"any ports": {rule(cloud.Ingress, 2, "accept", "UDP", "", "192.168.0.0/16", ""), "accept UDP 0.0.0.0/0 → 192.168.0.0/16"},
+		"range":     {rule(cloud.Egress, 3, "accept", "TCP", "", "", "8000/8080"), "accept TCP 0.0.0.0/0 → 0.0.0.0/0 :8000-8080"},
+		"ALL":       {rule(cloud.Egress, 4, "accept", "ALL", "", "", ""), "accept ALL 0.0.0.0/0 → 0.0.0.0/0"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := RuleText(tc.in.Rule); got != tc.want {
+				t.Errorf("RuleText = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -154,11 +154,9 @@ func (r explainedRule) where() string {
 }
 
 func runExplain(ctx context.Context, o explainOptions, stdout, stderr io.Writer) error {
-	endpoint := ""
-	if o.live {
-		endpoint = o.endpoint.Endpoint
-	}
-	stacks, err := loadStacks(o.paths, endpoint, stderr)
+	// As validate does, the spec is checked for the endpoint given: any
+	// but Alibaba Cloud's own takes any region ID.
+	stacks, err := loadStacks(o.paths, o.endpoint.Endpoint, stderr)
 	if err != nil {
 		return err
 	}

@@ -118,7 +118,8 @@ const sdk = "github.com/alibabacloud-go/vpc-20160428/v6/client"
 var today = []string{
 	Local("cmd/tmsync") + " -> " + Local("internal/cli"),
 	Local("internal/cli") + " -> " + Local("internal/engine") + " " + Local("internal/views") + " " + Local("internal/apply") + " " + Local("internal/cloud/aliyun") + " " + Local("internal/emulator") + " " + Local("internal/spec"),
-	Local("internal/engine") + " -> " + Local("internal/apply") + " " + Local("internal/plan"),
+	Local("internal/engine") + " -> " + Local("internal/apply") + " " + Local("internal/plan") + " " + Local("internal/traffic"),
+	Local("internal/traffic") + " -> " + Local("internal/plan") + " " + Local("internal/spec") + " " + Local("internal/cloud"),
 	Local("internal/views") + " -> " + Local("internal/plan"),
 	Local("internal/apply") + " -> " + Local("internal/plan") + " " + Local("internal/cloud"),
 	Local("internal/plan") + " -> " + Local("internal/spec") + " " + Local("internal/cloud") + " crypto/sha256",
@@ -147,6 +148,7 @@ func TestCheck(t *testing.T) {
 				Local("internal/export")+" -> "+Local("internal/apply")),
 			want: []string{
 				Local("internal/plan") + " -> " + Local("internal/export") + " -> " + Local("internal/apply"),
+				Local("internal/traffic") + " -> " + Local("internal/plan") + " -> " + Local("internal/export") + " -> " + Local("internal/apply"),
 				Local("internal/views") + " -> " + Local("internal/plan") + " -> " + Local("internal/export") + " -> " + Local("internal/apply"),
 			},
 		},

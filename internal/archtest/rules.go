@@ -40,6 +40,11 @@ var Boundaries = []Boundary{
 		Why:           "the engine owns a run over a cloud.Client; the CLI picks the endpoint",
 	},
 	{
+		Package:       Local("internal/traffic"),
+		MustNotImport: []string{Local("internal/apply"), Local("internal/engine"), Local("internal/emulator"), Local("internal/cloud/aliyun")},
+		Why:           "traffic is pure: it reads rules, specs and plans, and never reaches a client, the executor or a run",
+	},
+	{
 		Package:       Local("internal/views"),
 		MustNotImport: []string{Local("internal/apply"), Local("internal/engine"), Local("internal/emulator"), Local("internal/cloud/aliyun")},
 		Why:           "views render a plan document; they never run or reach anything",

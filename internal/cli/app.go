@@ -36,6 +36,7 @@ func commands() []*ucli.Command {
 		applyCommand(),
 		destroyCommand(),
 		driftCommand(),
+		explainCommand(),
 		showCommand(),
 		exportCommand(),
 		emulatorCommand(),

@@ -11,7 +11,7 @@ import (
 // TestHelpOrder: help lists the commands in the order of the everyday
 // loop, and every run of Main builds the same commands afresh.
 func TestHelpOrder(t *testing.T) {
-	want := []string{"validate", "plan", "apply", "destroy", "drift", "show", "export",
+	want := []string{"validate", "plan", "apply", "destroy", "drift", "explain", "show", "export",
 		"emulator", "doctor", "schema", "completion", "version"}
 	var first string
 	for i := range 2 {

@@ -5,7 +5,8 @@
 //
 // It must not call os.Exit (main does) and holds no API or diff logic of its
 // own: that lives in internal/spec, internal/plan, internal/apply and
-// internal/cloud. A run over stacks (reading live state, locks, the token
+// internal/cloud, and what rules mirror (validate's warnings, explain) in
+// internal/traffic. A run over stacks (reading live state, locks, the token
 // journal, planning, applying, the convergence check) belongs to
 // internal/engine: cli renders its events and results, asks for
 // confirmation and decides exit codes.

@@ -5,17 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/tmsync/tmsync/internal/spec"
+	"github.com/tmsync/tmsync/internal/traffic"
 )
 
 // validateOptions are the flags of tmsync validate.
 type validateOptions struct {
 	paths  []string
 	format string
+	// strict makes warnings errors: exit 1 when there is any.
+	strict bool
 	// endpoint is what the spec is for: any but Alibaba Cloud's own ("")
 	// takes any region ID, as plan and apply with it do.
 	endpoint string
@@ -39,6 +43,10 @@ func validateCommand() *ucli.Command {
 		Description: `Loads every spec file and directory given (directories are searched
 recursively for *.yaml and *.yml), checks them against the schema and the
 API's rules, and reports every problem at once as file:line:col with a hint.
+It warns about rules that can never decide a packet (every packet they match
+is decided by rules of smaller priority number first, or they equal an
+earlier rule) and about a direction whose rules mirror nothing; with
+--strict, any warning makes it exit 1.
 A region must be an Alibaba Cloud region (a region without Traffic Mirror
 gets a warning) unless --endpoint or TMSYNC_ENDPOINT names another endpoint,
 as plan and apply do with it: the emulator takes any region.
@@ -47,12 +55,14 @@ Examples:
    tmsync validate -f examples/
    tmsync validate -f stack.yaml -f filters.yaml -f sessions.yaml
    tmsync validate -f specs/ --format json
+   tmsync validate -f specs/ --strict        # warnings fail the check
    tmsync validate -f testdata/ --endpoint local
 
 ` + exitCodesHelp,
 		Flags: []ucli.Flag{
 			specFlag(),
 			&ucli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
+			&ucli.BoolFlag{Name: "strict", Usage: "exit 1 when there are warnings (rules that never decide a packet, directions that mirror nothing, a region without Traffic Mirror)"},
 			&ucli.StringFlag{Name: "endpoint", EnvVars: []string{"TMSYNC_ENDPOINT"},
 				Usage: "the `ENDPOINT` the spec is for, as with plan; any but the default (local, a URL) takes region IDs Alibaba Cloud does not have"},
 		},
@@ -60,6 +70,7 @@ Examples:
 			opts := validateOptions{
 				paths:    append(c.StringSlice("file"), c.Args().Slice()...),
 				format:   c.String("format"),
+				strict:   c.Bool("strict"),
 				endpoint: strings.TrimSpace(c.String("endpoint")),
 			}
 			if err := opts.check(); err != nil {
@@ -154,6 +165,15 @@ func runValidate(opts validateOptions, stdout, stderr io.Writer) error {
 		return err
 	}
 	res := validateResult{Valid: err == nil, Stacks: []stackSummary{}, Diagnostics: []jsonDiagnostic{}}
+	warnings := 0
+	for _, st := range stacks {
+		addRuleWarnings(st)
+		warnings += len(st.Warnings)
+	}
+	strictFails := opts.strict && warnings > 0
+	if strictFails {
+		res.Valid = false
+	}
 	for _, st := range stacks {
 		s := stackSummary{Stack: st.Name, Region: st.Region, Files: st.Files, Filters: len(st.Filters), Sessions: len(st.Sessions)}
 		for _, f := range st.Filters {
@@ -184,18 +204,42 @@ func runValidate(opts validateOptions, stdout, stderr io.Writer) error {
 				fmt.Fprintf(stderr, "  hint: %s\n", d.Hint)
 			}
 		}
-		for _, s := range res.Stacks {
-			fmt.Fprintf(stdout, "ok: stack %s (%s): %s, %s, %s\n", s.Stack, s.Region,
-				plural(s.Filters, "filter"), plural(s.Rules, "rule"), plural(s.Sessions, "session"))
+		if !strictFails {
+			for _, s := range res.Stacks {
+				fmt.Fprintf(stdout, "ok: stack %s (%s): %s, %s, %s\n", s.Stack, s.Region,
+					plural(s.Filters, "filter"), plural(s.Rules, "rule"), plural(s.Sessions, "session"))
+			}
 		}
 		if len(ds) > 0 {
 			fmt.Fprintf(stderr, "tmsync: error: invalid spec (%s)\n", problems(len(ds)))
+		} else if strictFails {
+			fmt.Fprintf(stderr, "tmsync: error: %s, and --strict makes them errors\n", plural(warnings, "warning"))
 		}
 	}
 	if len(ds) > 0 {
 		return silentError{fmt.Errorf("invalid spec (%s)", problems(len(ds)))}
 	}
+	if strictFails {
+		return silentError{fmt.Errorf("%s with --strict", plural(warnings, "warning"))}
+	}
 	return nil
+}
+
+// addRuleWarnings adds to st's warnings the rules that never decide a
+// packet and the directions that mirror nothing (traffic.Check), all in
+// file, line and column order.
+func addRuleWarnings(st *spec.Stack) {
+	st.Warnings = append(st.Warnings, traffic.Check(st)...)
+	sort.SliceStable(st.Warnings, func(i, j int) bool {
+		a, b := st.Warnings[i].Pos, st.Warnings[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
 }
 
 func plural(n int, noun string) string {

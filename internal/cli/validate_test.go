@@ -60,6 +60,26 @@ func TestValidate(t *testing.T) {
 			args:   []string{"validate"},
 			code:   ExitError,
 		},
+		"dead-rules": {
+			reason: "Rules that never decide a packet and a direction that mirrors nothing are warnings, by file:line; exit 0.",
+			args:   []string{"validate", "-f", "testdata/validate/specs/dead-rules.yaml"},
+			code:   ExitOK,
+		},
+		"dead-rules-strict": {
+			reason: "--strict makes warnings fail the check.",
+			args:   []string{"validate", "--strict", "-f", "testdata/validate/specs/dead-rules.yaml"},
+			code:   ExitError,
+		},
+		"dead-rules-json": {
+			reason: "--format json lists the warnings; with --strict the spec is not valid.",
+			args:   []string{"validate", "--strict", "--format", "json", "-f", "testdata/validate/specs/dead-rules.yaml"},
+			code:   ExitError,
+		},
+		"strict-clean": {
+			reason: "--strict passes a spec without warnings.",
+			args:   []string{"validate", "--strict", "-f", "../../examples"},
+			code:   ExitOK,
+		},
 		"bad-format": {
 			reason: "Only text and json are formats.",
 			args:   []string{"validate", "-f", "../../examples", "--format", "yaml"},

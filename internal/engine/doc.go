@@ -1,7 +1,8 @@
 // Package engine owns one run over many stacks: for each stack it opens a
 // client, takes the stack's lock on this machine, reads live state (once
 // per account and region, retrying what the API refuses only for now),
-// plans with the other stacks of the run in view, and applies with the
+// plans with the other stacks of the run in view (and, beside each plan,
+// works out what it changes in mirrored traffic), and applies with the
 // token journal, under rate limits shared per account and region and with
 // a bound on the stacks applied at once; after an apply it reads live
 // state again to say whether the stack converged. It also resumes saved

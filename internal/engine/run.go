@@ -9,6 +9,7 @@ import (
 	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/spec"
+	"github.com/tmsync/tmsync/internal/traffic"
 )
 
 // A Run is one stack's part of a run: what planning it made, then what
@@ -166,6 +167,9 @@ func (e *Engine) prepareAll(ctx context.Context, stacks []*spec.Stack, lock bool
 			note(r, fmt.Errorf("stack %s: %w", r.Stack.Name, err))
 			continue
 		}
+		// What the plan changes in mirrored traffic is worked out beside
+		// it, from the same inputs, so that Compute stays as fast as it is.
+		p.Traffic = traffic.ForPlan(r.Stack, r.Snapshot, p)
 		r.Plan = p
 	}
 	return runs

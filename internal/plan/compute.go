@@ -200,7 +200,7 @@ func newPlanner(desired *spec.Stack, live *cloud.Snapshot, opts Options) *planne
 		desired: desired, live: live, opts: opts, canon: canon, id: id, moves: parseMoves(desired.Moved),
 		p: &Plan{FormatVersion: FormatVersion, Stack: desired.Name,
 			Region: desired.Region, Endpoint: opts.Endpoint, Changes: []Change{}, Steps: []Step{},
-			Gaps: []string{}, Notes: []string{}, Unmanaged: []Unmanaged{}},
+			Gaps: []string{}, Notes: []string{}, Unmanaged: []Unmanaged{}, Traffic: []Traffic{}},
 		counters: map[StepID]int{}, lastOf: map[Addr]StepID{},
 		ownedFilters: map[string][]*cloud.Filter{}, ownedSessions: map[string][]*cloud.Session{},
 		filterKeyByID: map[string]string{}, taken: map[string]bool{},

@@ -189,6 +189,9 @@ type Plan struct {
 	Gaps          []string    `json:"gaps"`
 	Notes         []string    `json:"notes"`
 	Unmanaged     []Unmanaged `json:"unmanaged"`
+	// Traffic says how the plan changes what is mirrored (format 2.1).
+	// Compute leaves it empty; internal/traffic fills it in.
+	Traffic []Traffic `json:"traffic"`
 }
 
 // Empty reports whether the plan changes nothing.
@@ -231,6 +234,9 @@ func (p *Plan) normalize() {
 	}
 	if p.Unmanaged == nil {
 		p.Unmanaged = []Unmanaged{}
+	}
+	if p.Traffic == nil {
+		p.Traffic = []Traffic{}
 	}
 	for i := range p.Changes {
 		if p.Changes[i].Reasons == nil {

@@ -80,7 +80,7 @@ func TestPlanJSONVersion(t *testing.T) {
 		wantErr bool
 	}{
 		"this version": {reason: "2.1 is read", version: FormatVersion},
-		"older minor":  {reason: "2.0 has no reason of unmanaged objects", version: "2.0"},
+		"2.0":          {reason: "a plan document of 2.0 is read: 2.1 only added fields", version: "2.0"},
 		"minor":        {reason: "a minor version only adds fields", version: "2.7"},
 		"format 1":     {reason: "format 1 steps have string ops", version: "1", wantErr: true},
 		"next major":   {reason: "3.0 may change anything", version: "3.0", wantErr: true},

@@ -20,8 +20,9 @@ import (
 // FormatVersion is the version of the saved-plan format: an envelope around
 // the plan document (plan.FormatVersion). Any change to it, or to the types
 // a File holds, makes older files unreadable on purpose: a saved plan lives
-// for an hour, and is planned again rather than migrated.
-const FormatVersion = "2.0"
+// for an hour, and is planned again rather than migrated. 2.1 carries the
+// plan document 2.1 (its traffic).
+const FormatVersion = "2.1"
 
 // kind names the document, to tell a saved plan from other JSON (such as
 // the output of tmsync plan --format json) with a clear error.

@@ -29,6 +29,7 @@ type document struct {
 	Gaps          []string
 	Notes         []string
 	Unmanaged     []plan.Unmanaged
+	Traffic       []plan.Traffic
 
 	// title heads the text and Markdown views: "tmsync plan" unless the
 	// command that renders is another (tmsync drift).
@@ -72,6 +73,7 @@ func newDocument(p *plan.Plan) (*document, error) {
 		Gaps:          append([]string{}, p.Gaps...),
 		Notes:         append([]string{}, p.Notes...),
 		Unmanaged:     append([]plan.Unmanaged{}, p.Unmanaged...),
+		Traffic:       append([]plan.Traffic{}, p.Traffic...),
 		steps:         len(p.Steps),
 	}
 	for _, c := range p.Changes {

@@ -11,8 +11,9 @@ import (
 // JSON writes p's plan document for tools: format_version, plan_id, stack,
 // region, endpoint, changes[] (address, type, action, reason, id, before,
 // after), steps[] (id, address, unit, depends_on, client_token, op),
-// summary (add, change, destroy), gaps, notes and unmanaged. It is the
-// document a saved plan carries. Keys come in that order, map keys sorted,
+// summary (add, change, destroy), gaps, notes, unmanaged and traffic (what
+// the plan changes in mirrored traffic, format 2.1). It is the document a
+// saved plan carries. Keys come in that order, map keys sorted,
 // indented by two spaces; lists are [] when empty, never null.
 func JSON(w io.Writer, p *plan.Plan) error {
 	if err := writeJSON(w, p); err != nil {

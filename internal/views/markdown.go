@@ -256,8 +256,9 @@ func section(d *document, single bool) mdSection {
 	h.WriteString(callout(d))
 	s.head = h.String()
 
-	for _, o := range d.objects() {
-		s.blocks = append(s.blocks, detailsBlock(o))
+	objs, traffic := trafficOf(d, d.objects())
+	for _, o := range objs {
+		s.blocks = append(s.blocks, detailsBlock(o, traffic[o]))
 	}
 	if len(d.Notes) > 0 {
 		var b strings.Builder
@@ -323,8 +324,9 @@ func callout(d *document) string {
 }
 
 // detailsBlock is one object in a <details> block holding a diff: + and -
-// at the start of a line, so that GitHub colours them.
-func detailsBlock(o *object) mdBlock {
+// at the start of a line, so that GitHub colours them; the lines of its
+// mirrored traffic (TrafficLines) come last.
+func detailsBlock(o *object, traffic []string) mdBlock {
 	var body []string
 	var changes []*docChange
 	summary := "<code>" + htmlText(o.address.String()) + "</code>"
@@ -347,6 +349,10 @@ func detailsBlock(o *object) mdBlock {
 		changes = append(changes, r)
 		body = append(body, diffHeading(2, r, ruleLabel(r.Address)))
 		body = append(body, diffFields(6, r)...)
+	}
+	if len(traffic) > 0 {
+		summary += htmlText(" · mirrored traffic changes")
+		body = append(body, mdTraffic(traffic)...)
 	}
 	content := strings.Join(body, "\n") + "\n"
 	fence := codeFence(content)

@@ -107,9 +107,11 @@ func (t *textWriter) mark(sym string) string {
 
 func (t *textWriter) plan(d *document) {
 	t.line(t.bold(header(d)))
-	for _, o := range d.objects() {
+	objs, traffic := trafficOf(d, d.objects())
+	for _, o := range objs {
 		t.line("")
 		t.object(o)
+		t.traffic(traffic[o])
 	}
 	if len(d.Gaps) > 0 {
 		t.line("")

@@ -220,11 +220,11 @@ func TestJSONShape(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := []string{"changes", "endpoint", "format_version", "gaps", "notes", "plan_id", "region", "stack", "steps", "summary", "unmanaged"}
+	want := []string{"changes", "endpoint", "format_version", "gaps", "notes", "plan_id", "region", "stack", "steps", "summary", "traffic", "unmanaged"}
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("top-level keys (-want +got):\n%s", diff)
 	}
-	for _, k := range []string{"gaps", "notes", "unmanaged"} {
+	for _, k := range []string{"gaps", "notes", "unmanaged", "traffic"} {
 		if string(doc[k]) != "[]" {
 			t.Errorf("%s = %s, want [] for an empty list", k, doc[k])
 		}

@@ -80,6 +80,16 @@ type Failure struct {
 	Message   string      `json:"message"`
 }
 
+// A LeftOut is a source the API refused (deleted, or in a status that
+// cannot be mirrored), left out of its step's batch.
+type LeftOut struct {
+	Step    plan.StepID `json:"step"`
+	Address plan.Addr   `json:"address"`
+	ENI     string      `json:"eni"`
+	Code    string      `json:"code,omitempty"`
+	Message string      `json:"message"`
+}
+
 // A Skip is a step not run, and why.
 type Skip struct {
 	Step    plan.StepID `json:"step"`
@@ -95,6 +105,9 @@ type Result struct {
 	Checked      []plan.StepID          `json:"checked,omitempty"`
 	NotCheckable []Skip                 `json:"not_checkable,omitempty"`
 	IDs          map[plan.StepID]string `json:"ids"` // step -> object ID
+	// LeftOut lists the sources the API refused, left out of their batch
+	// while the rest was added.
+	LeftOut []LeftOut `json:"left_out,omitempty"`
 	// Tokens holds, for a step that finished with another token than the
 	// plan's (a later generation), the token it finished with.
 	Tokens map[plan.StepID]string `json:"tokens,omitempty"`
@@ -308,6 +321,26 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 			return
 		}
 		id, err := r.callWithRetry(sctx, s, tok, false)
+		if eni, ok := cloud.RefusedENI(err, plan.SourcesOf(s.Op)); ok {
+			// The API refuses one source (deleted, or in a status that
+			// cannot be mirrored): leave it out, report it, and send the
+			// rest as a request of its own (C5).
+			op, left, _ := plan.WithoutSource(s.Op, eni)
+			r.leaveOut(s, eni, err)
+			if left == 0 && s.Kind() == plan.OpAddSources {
+				r.finishWith(st, s.Op.Object().ID, start, tok)
+				return
+			}
+			if left > 0 {
+				cur := *s
+				cur.Op = op
+				s = &cur
+				tok = plan.ShrunkToken(tok, []string{eni})
+				r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Notice: SourceRefused, Code: apiCode(err),
+					Message: fmt.Sprintf("the API refuses source %s (%s); sending the other sources without it", eni, apiCode(err))})
+				continue
+			}
+		}
 		if cloud.IsKind(err, cloud.KindQuota) && s.Kind() == plan.OpAddSources && !fellBack {
 			// The API's source limit is lower than planned: remove the
 			// gone sources first, then add again (C7), and report the gap.
@@ -390,6 +423,18 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 }
 
 func (r *runner) since(t time.Time) time.Duration { return r.clock.Now().Sub(t) }
+
+// leaveOut records a source the API refused for step s.
+func (r *runner) leaveOut(s *plan.Step, eni string, err error) {
+	l := LeftOut{Step: s.ID, Address: s.Addr(), ENI: eni, Message: err.Error()}
+	var ae *cloud.APIError
+	if errors.As(err, &ae) {
+		l.Code = ae.Code
+	}
+	r.mu.Lock()
+	r.res.LeftOut = append(r.res.LeftOut, l)
+	r.mu.Unlock()
+}
 
 // tmsyncWrote reports whether tags carry a tmsync:applied value tmsync wrote:
 // an object tagged with a stack and key by hand is not the stack's.

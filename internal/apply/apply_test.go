@@ -409,7 +409,7 @@ func TestSourceQuotaFallsBackToRemoveFirst(t *testing.T) {
 }
 
 func TestFailureSkipsDependents(t *testing.T) {
-	quota := &cloud.APIError{Kind: cloud.KindQuota, Code: "QuotaExceeded.TrafficMirrorFilter", RequestID: "REQ-1"}
+	quota := &cloud.APIError{Kind: cloud.KindInvalid, Code: "InvalidFilterName.Malformed", RequestID: "REQ-1"}
 	web, other := createFilter("web"), createFilter("other")
 	ids := createSession("ids", web)
 	more := after(createSessionOn("more", plan.Ref{ID: "tmf-1"}), ids)
@@ -727,5 +727,30 @@ func TestQuotaStopsCreatesOfItsKind(t *testing.T) {
 	res2, _ := run(t, clk2, planOf(createFilter("x"), createFilter("y")), c2, o)
 	if len(c2.calls) != 0 || len(res2.Skipped) != 2 || res2.Skipped[0].Because != why {
 		t.Errorf("with the gate closed: calls %v, skipped %+v; want no call and two skips because %q", c2.calls, res2.Skipped, why)
+	}
+}
+
+func TestRefusedSourceIsLeftOut(t *testing.T) {
+	add := addSources("ids", "tms-1", "eni-b", "eni-bad", "eni-c")
+	clk := newFakeClock()
+	c := newFakeCloud(clk)
+	c.seedSession("tms-1", "eni-a")
+	c.attaching = map[string]bool{"eni-bad": true}
+	res, events := run(t, clk, planOf(add), c, opts())
+	if !res.OK() {
+		t.Fatalf("result %+v", res)
+	}
+	shrunk := plan.ShrunkToken(add.ClientToken, []string{"eni-bad"})
+	if diff := cmp.Diff([]string{"AddSources " + add.ClientToken, "AddSources " + shrunk}, tokens(c.calls)); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"eni-a", "eni-b", "eni-c"}, c.sessions["tms-1"].SourceIDs); diff != "" {
+		t.Errorf("sources (-want +got):\n%s", diff)
+	}
+	if len(res.LeftOut) != 1 || res.LeftOut[0].ENI != "eni-bad" || res.LeftOut[0].Code != "IncorrectStatus.NetworkInterface" {
+		t.Errorf("left out %+v, want eni-bad", res.LeftOut)
+	}
+	if diff := cmp.Diff([]retry{{Step: add.ID, Notice: SourceRefused, Code: "IncorrectStatus.NetworkInterface"}}, retries(events)); diff != "" {
+		t.Errorf("retries (-want +got):\n%s", diff)
 	}
 }

@@ -41,18 +41,19 @@ const (
 	SourceGap     // the source limit is lower than planned: gone sources are removed first
 	Replayed      // a write settled without its values: the API replayed an earlier one; the next generation
 	FoundExisting // a create's object was made by another run: the step takes it
+	SourceRefused // the API refuses a source: the batch goes without it
 )
 
 var noticeNames = [...]string{
 	NoNotice: "", Throttled: "throttled", Busy: "busy", ServerError: "server-error", NetworkError: "network-error",
-	TokenMismatch: "token-mismatch", StaleToken: "stale-token", SourceGap: "source-gap", Replayed: "replayed", FoundExisting: "found-existing",
+	TokenMismatch: "token-mismatch", StaleToken: "stale-token", SourceGap: "source-gap", Replayed: "replayed", FoundExisting: "found-existing", SourceRefused: "source-refused",
 }
 
 // ChangesRequest reports whether the step is sent again with something
 // else than before (the next token, a source removed first), as opposed to
 // the same call retried.
 func (n Notice) ChangesRequest() bool {
-	return n == TokenMismatch || n == StaleToken || n == SourceGap || n == Replayed || n == FoundExisting
+	return n == TokenMismatch || n == StaleToken || n == SourceGap || n == Replayed || n == FoundExisting || n == SourceRefused
 }
 
 func (n Notice) String() string {

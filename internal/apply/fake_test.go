@@ -169,13 +169,16 @@ type fakeCloud struct {
 	byToken  map[string]string // token -> ID a create with it made
 	// replay holds tokens an UpdateFilter answers as the API answers a
 	// token it saw before: success, and nothing changes.
-	replay   map[string]bool
-	born     map[string]time.Duration // ID -> when it was made, on the clock
-	n        int
-	calls    []call // writes, in order
-	lists    int
-	inFlight int
-	maxBusy  int // most writes in flight at once
+	replay map[string]bool
+	// attaching holds ENIs AddSources refuses, as the API refuses an ENI
+	// being attached.
+	attaching map[string]bool
+	born      map[string]time.Duration // ID -> when it was made, on the clock
+	n         int
+	calls     []call // writes, in order
+	lists     int
+	inFlight  int
+	maxBusy   int // most writes in flight at once
 }
 
 func newFakeCloud(clk *fakeClock) *fakeCloud {
@@ -418,6 +421,12 @@ func (f *fakeCloud) AddSources(ctx context.Context, id string, sources []string,
 	x, ok := f.sessions[id]
 	if !ok {
 		return errNotFound
+	}
+	for _, src := range sources {
+		if f.attaching[src] {
+			return &cloud.APIError{Kind: cloud.KindInvalid, Code: "IncorrectStatus.NetworkInterface", RequestID: "REQ-S",
+				Message: "The current status of the resource does not support this operation. NetworkInterface " + src + " is Attaching."}
+		}
 	}
 	x.SourceIDs = append(x.SourceIDs, sources...)
 	return nil

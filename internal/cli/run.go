@@ -489,6 +489,9 @@ func (v *applyView) observe(e engine.Event) {
 // apply.
 func (v *applyView) result(r *engine.Run) error {
 	if r.Result != nil {
+		for _, l := range r.Result.LeftOut {
+			fmt.Fprintf(v.progress, "Not added: source %s of %s, which the API refuses: %s\n", l.ENI, l.Address, l.Message)
+		}
 		if err := reportFailures(v.progress, r.Result); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package cloud
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -104,6 +105,10 @@ func Classify(code string, status int) ErrorKind {
 			return KindInvalid
 		}
 		return KindNotFound
+	case code == "IncorrectStatus.NetworkInterface":
+		// An ENI being attached, detached, created or deleted is not
+		// tmsync's to wait for: the source or target is refused.
+		return KindInvalid
 	case strings.HasPrefix(code, "IncorrectStatus"):
 		return KindBusy
 	case code == "OperationConflict":
@@ -128,4 +133,24 @@ func Classify(code string, status int) ErrorKind {
 		return KindInvalid
 	}
 	return KindUnknown
+}
+
+var eniIDPattern = regexp.MustCompile(`\beni-[a-z0-9]+\b`)
+
+// RefusedENI returns the ENI of among that err says the API refuses as a
+// mirror source or target (it does not exist, or its status does not
+// allow it), and whether it names one.
+func RefusedENI(err error, among []string) (string, bool) {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != "IncorrectStatus.NetworkInterface" && ae.Code != "ResourceNotFound.NetworkInterface" {
+		return "", false
+	}
+	for _, id := range eniIDPattern.FindAllString(ae.Message, -1) {
+		for _, x := range among {
+			if x == id {
+				return id, true
+			}
+		}
+	}
+	return "", false
 }

@@ -97,3 +97,10 @@ func token(in tokenInput) string {
 func NextToken(tok string) string {
 	return ("tm1-" + digest("next", tok))[:40]
 }
+
+// ShrunkToken returns the token of a batch sent again without the sources
+// the API refused (C5: a batch that must shrink is a new request with its
+// own token), the same on every runner.
+func ShrunkToken(tok string, without []string) string {
+	return ("tm1-" + digest("shrunk", tok, without))[:40]
+}

@@ -401,3 +401,40 @@ func unmarshalOp(b []byte) (Op, error) {
 	}
 	return op, nil
 }
+
+// WithoutSource returns op (AddSources or CreateSession) without source
+// id, and how many sources it keeps; ok is false for other ops.
+func WithoutSource(op Op, id string) (out Op, left int, ok bool) {
+	drop := func(ids []string) []string {
+		var keep []string
+		for _, x := range ids {
+			if x != id {
+				keep = append(keep, x)
+			}
+		}
+		return keep
+	}
+	switch o := op.(type) {
+	case *AddSources:
+		c := *o
+		c.Sources = drop(o.Sources)
+		return &c, len(c.Sources), true
+	case *CreateSession:
+		c := *o
+		c.SourceIDs = drop(o.SourceIDs)
+		return &c, len(c.SourceIDs), true
+	}
+	return op, 0, false
+}
+
+// SourcesOf returns the sources op sends: those of AddSources and
+// CreateSession, else none.
+func SourcesOf(op Op) []string {
+	switch o := op.(type) {
+	case *AddSources:
+		return o.Sources
+	case *CreateSession:
+		return o.SourceIDs
+	}
+	return nil
+}

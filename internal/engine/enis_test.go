@@ -3,11 +3,13 @@ package engine
 import (
 	"context"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/spec"
 )
 
@@ -85,5 +87,26 @@ func TestReadENIs(t *testing.T) {
 	}
 	if enisWanted(stacks[2:]) {
 		t.Errorf("a stack with no selector reads ENIs")
+	}
+}
+
+// TestSessionsPerSourceAcrossStacks: limits.sessionsPerSource counts the
+// sessions of every stack of the run in one account and region, selectors
+// resolved.
+func TestSessionsPerSourceAcrossStacks(t *testing.T) {
+	mk := func(name string, lim int, srcs map[string][]string) *Run {
+		return &Run{Stack: &spec.Stack{Name: name, Region: "cn-hangzhou", Limits: spec.Limits{SessionsPerSource: lim}},
+			Plan: &plan.Plan{Resolved: srcs}}
+	}
+	a := mk("a", 1, map[string][]string{"web#0": {"eni-1", "eni-2"}})
+	b := mk("b", 0, map[string][]string{"db": {"eni-2"}})
+	c := &Run{Stack: &spec.Stack{Name: "c", Region: "cn-shanghai", Limits: spec.Limits{SessionsPerSource: 1}},
+		Plan: &plan.Plan{Resolved: map[string][]string{"x": {"eni-1"}}}}
+	checkSessionsPerSource([]*Run{a, b, c})
+	if a.Err == nil || a.Plan != nil || !strings.Contains(a.Err.Error(), "eni-2 in 2 sessions") {
+		t.Errorf("stack a: error %v, plan %v; want eni-2 over the limit of 1", a.Err, a.Plan)
+	}
+	if b.Err != nil || c.Err != nil {
+		t.Errorf("stack b (no limit) or c (another region) refused: %v, %v", b.Err, c.Err)
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/tmsync/tmsync/internal/apply"
@@ -172,7 +173,47 @@ func (e *Engine) prepareAll(ctx context.Context, stacks []*spec.Stack, lock bool
 		p.Traffic = traffic.ForPlan(r.Stack, r.Snapshot, p)
 		r.Plan = p
 	}
+	checkSessionsPerSource(runs)
 	return runs
+}
+
+// checkSessionsPerSource checks limits.sessionsPerSource over the sources
+// of every stack of the run in one account and region, selectors resolved:
+// an ENI that selectors of several stacks take must not end up in more
+// sessions than the limit allows. Runs over it get an error.
+func checkSessionsPerSource(runs []*Run) {
+	type key struct{ ar, eni string }
+	count := map[key]int{}
+	for _, r := range runs {
+		if r.Plan == nil {
+			continue
+		}
+		for _, srcs := range r.Plan.DesiredSources() {
+			for _, id := range srcs {
+				count[key{accountRegion(r.Stack), id}]++
+			}
+		}
+	}
+	for _, r := range runs {
+		lim := r.Stack.Limits.SessionsPerSource
+		if r.Plan == nil || lim <= 0 {
+			continue
+		}
+		var over []string
+		for session, srcs := range r.Plan.DesiredSources() {
+			for _, id := range srcs {
+				if n := count[key{accountRegion(r.Stack), id}]; n > lim {
+					over = append(over, fmt.Sprintf("%s in %d sessions (session.%s)", id, n, session))
+				}
+			}
+		}
+		if len(over) > 0 {
+			sort.Strings(over)
+			r.Err = fmt.Errorf("stack %s: limits.sessionsPerSource is %d, and the run puts %s",
+				r.Stack.Name, lim, strings.Join(over, ", "))
+			r.Plan = nil
+		}
+	}
 }
 
 // stacksOf returns the stacks of the account and region key.

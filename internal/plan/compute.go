@@ -302,6 +302,10 @@ func (pl *planner) run() {
 		}
 	}
 	desiredSessions = pl.expandSessions(desiredSessions)
+	pl.p.Resolved = map[string][]string{}
+	for _, d := range desiredSessions {
+		pl.p.Resolved[d.Key] = d.Sources
+	}
 	pl.guardSources()
 	pl.planSessions(desiredSessions)
 	pl.planFilterDeletes()

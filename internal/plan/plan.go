@@ -192,7 +192,16 @@ type Plan struct {
 	// Traffic says how the plan changes what is mirrored (format 2.1).
 	// Compute leaves it empty; internal/traffic fills it in.
 	Traffic []Traffic `json:"traffic"`
+
+	// Resolved are the sources each desired session has once the plan
+	// ran, by session key, selectors resolved: what checks across the
+	// stacks of a run count. Not part of the document.
+	Resolved map[string][]string `json:"-"`
 }
+
+// DesiredSources returns the sources of each session the plan leaves, by
+// session key, selectors resolved; nil for a plan read from a document.
+func (p *Plan) DesiredSources() map[string][]string { return p.Resolved }
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Steps) == 0 }

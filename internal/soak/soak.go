@@ -237,6 +237,9 @@ func (s *soak) pickFaults() []emulator.Fault {
 			Duration: time.Duration(5+r.Intn(100)) * time.Millisecond})
 	}
 	if maybe(0.4) {
+		fs = append(fs, tagFault(r))
+	}
+	if maybe(0.4) {
 		// A write that sees the clock ahead stays Creating or Modifying
 		// that much longer: an async delay of its own.
 		fs = append(fs, emulator.Fault{Action: writeActions[r.Intn(len(writeActions))], Kind: emulator.FaultClock,
@@ -244,6 +247,32 @@ func (s *soak) pickFaults() []emulator.Fault {
 	}
 	return fs
 }
+
+// tagFault is a fault on the calls that write tags: TagResources moves
+// the chain on and writes tmsync:applied after an update, UnTagResources
+// removes the tags the spec dropped. The API takes no token for them
+// (C5): after a lost answer or a throttle tmsync re-reads and retries. The
+// emulator has no fault kind for a plain refusal (a 4xx that is not a
+// throttle), so a refusal here is a burst of ServiceUnavailable or
+// SystemBusy answers, which tmsync retries as well. A run that fails all
+// the same is a failed apply that the round runs again, not a violation:
+// only what check finds is.
+func tagFault(r *rand.Rand) emulator.Fault {
+	f := emulator.Fault{Action: []string{"TagResources", "UnTagResources"}[r.Intn(2)], Count: 1 + r.Intn(3)}
+	switch r.Intn(3) {
+	case 0: // lost: applied, but the answer never comes
+		f.Kind = emulator.FaultDrop
+	case 1:
+		f.Kind = emulator.FaultThrottle
+	default: // refused
+		f.Kind = []string{emulator.FaultUnavailable, emulator.FaultBusy}[r.Intn(2)]
+		f.Count += r.Intn(3)
+	}
+	return f
+}
+
+// errorKinds are the fault kinds that answer with an error code.
+var errorKinds = map[string]bool{emulator.FaultThrottle: true, emulator.FaultUnavailable: true, emulator.FaultBusy: true}
 
 // maxLag is the longest List lag of fs: created objects stay hidden that
 // long after the faults are gone.
@@ -258,7 +287,8 @@ func maxLag(fs []emulator.Fault) time.Duration {
 }
 
 // firedFaults counts the faults that hit: refused calls by their codes,
-// the rest by their used-up counts.
+// the rest by their used-up counts (a refusal with a count is counted by
+// its code only).
 func (s *soak) firedFaults(armed []emulator.Fault) int {
 	n := 0
 	st := s.srv.Stats()
@@ -267,7 +297,7 @@ func (s *soak) firedFaults(armed []emulator.Fault) int {
 	}
 	left := s.srv.Faults()
 	for i, f := range armed {
-		if f.Count > 0 && i < len(left) {
+		if f.Count > 0 && !errorKinds[f.Kind] && i < len(left) {
 			n += f.Count - left[i].Count
 		}
 	}

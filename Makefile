@@ -67,10 +67,13 @@ bench: build
 	$(GO) run ./internal/bench/cmd/bench -tmsync bin/tmsync -sizes "$(BENCH_SIZES)" -go "$(GO)" -out bench/results.md
 
 # SOAK_ROUNDS rounds of random spec changes, faults and kills against
-# bin/tmsync; SOAK_SEED=N replays the run whose seed it prints first.
+# bin/tmsync, each applied by SOAK_RUNNERS tmsync processes at once (separate
+# lock directories, as separate CI runners; 1 for one process a round);
+# SOAK_SEED=N replays the run whose seed it prints first.
 SOAK_ROUNDS ?= 200
+SOAK_RUNNERS ?= 2
 soak: build
-	$(GO) run ./internal/soak/cmd/soak -tmsync bin/tmsync -rounds $(SOAK_ROUNDS)
+	$(GO) run ./internal/soak/cmd/soak -tmsync bin/tmsync -rounds $(SOAK_ROUNDS) -runners $(SOAK_RUNNERS)
 
 # Every go test fuzz target of the module, FUZZTIME each. Their seed corpora
 # (testdata/fuzz) run in make test already.

@@ -1,7 +1,9 @@
 // Package soak runs tmsync for many rounds against an emulator that
 // injects faults (make soak): each round mutates the spec at random,
-// applies it through a tmsync process (killed at a hang point in some
-// rounds, then run again), and checks that the next plan is empty, that
+// applies it through one tmsync process, or through several at once with
+// separate lock directories as separate CI runners would (killed at a hang
+// point in some rounds, then run again), and checks that no key had two
+// objects when those processes ended, that the next plan is empty, that
 // every key has one object, that nothing is orphaned, and that the objects
 // of other owners in the region were never written.
 //

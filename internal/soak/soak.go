@@ -25,6 +25,10 @@ import (
 // Config sets up a soak.
 type Config struct {
 	Rounds int
+	// Runners is how many tmsync processes apply each round's spec at
+	// once, as separate machines would (each with its own HOME and
+	// --lock-dir), started at random offsets; 0 means 1.
+	Runners int
 	// Seed drives the spec mutations, the faults, the kills and the
 	// emulator; the same seed replays the same run (up to the timing of
 	// concurrent calls).
@@ -45,7 +49,7 @@ type Summary struct {
 	Rounds        int
 	Faults        int // injected faults that hit a request
 	Kills         int // tmsync processes killed at a hang point
-	Duplicates    int // extra objects with one key, after a round
+	Duplicates    int // extra objects with one key, when a round's first apply ended and after the round
 	Orphans       int // objects tmsync made that no key of the spec owns
 	ForeignWrites int // writes to (or changes of) objects tmsync does not own
 	Unconverged   int // rounds whose next plan was not empty
@@ -89,7 +93,8 @@ type soak struct {
 	rng     *rand.Rand
 	srv     *emulator.Server
 	client  *aliyun.Client
-	runner  *workload.Runner
+	runner  *workload.Runner   // makes every apply after a round's first
+	runners []*workload.Runner // the machines of a round's first apply; runners[0] is runner
 	stack   *workload.Stack
 	specDir string
 	foreign *foreign
@@ -99,6 +104,7 @@ type soak struct {
 	did     []string
 	faults  []emulator.Fault
 	outputs []string
+	exits   []string // how each runner of the first apply ended
 }
 
 // Run soaks tmsync. It returns the summary and, on a broken rule or a
@@ -144,6 +150,12 @@ func start(ctx context.Context, cfg Config) (*soak, error) {
 		return nil, err
 	}
 	s.runner = &workload.Runner{Command: cfg.Tmsync, Endpoint: srv.URL(), KeyID: id, Secret: secret, Dir: cfg.Dir, Env: cfg.Env}
+	s.runners = []*workload.Runner{s.runner}
+	for i := 2; i <= cfg.Runners; i++ {
+		r := *s.runner
+		r.Dir = filepath.Join(cfg.Dir, fmt.Sprintf("runner-%d", i))
+		s.runners = append(s.runners, &r)
+	}
 	return s, nil
 }
 
@@ -185,13 +197,13 @@ func (s *soak) setup(ctx context.Context) error {
 
 // applyArgs are the flags of every apply: quick retries and polls, a short
 // request timeout so a hung answer costs a second, no rate limit.
-func (s *soak) applyArgs() []string {
-	return s.runner.Args("apply", "-f", s.specDir, "--auto-approve", "--max-rps", "0",
+func (s *soak) applyArgs(r *workload.Runner) []string {
+	return r.Args("apply", "-f", s.specDir, "--auto-approve", "--max-rps", "0",
 		"--poll-interval", "20ms", "--retry-interval", "20ms", "--request-timeout", "1s", "--timeout", "60s")
 }
 
 func (s *soak) apply(ctx context.Context) (workload.Outcome, error) {
-	out, err := s.runner.Run(ctx, s.applyArgs()...)
+	out, err := s.runner.Run(ctx, s.applyArgs(s.runner)...)
 	s.sum.Applies++
 	if out.Code != 0 {
 		s.sum.FailedApplies++
@@ -237,6 +249,9 @@ func (s *soak) pickFaults() []emulator.Fault {
 			Duration: time.Duration(5+r.Intn(100)) * time.Millisecond})
 	}
 	if maybe(0.4) {
+		fs = append(fs, tagFault(r))
+	}
+	if maybe(0.4) {
 		// A write that sees the clock ahead stays Creating or Modifying
 		// that much longer: an async delay of its own.
 		fs = append(fs, emulator.Fault{Action: writeActions[r.Intn(len(writeActions))], Kind: emulator.FaultClock,
@@ -244,6 +259,32 @@ func (s *soak) pickFaults() []emulator.Fault {
 	}
 	return fs
 }
+
+// tagFault is a fault on the calls that write tags: TagResources moves
+// the chain on and writes tmsync:applied after an update, UnTagResources
+// removes the tags the spec dropped. The API takes no token for them
+// (C5): after a lost answer or a throttle tmsync re-reads and retries. The
+// emulator has no fault kind for a plain refusal (a 4xx that is not a
+// throttle), so a refusal here is a burst of ServiceUnavailable or
+// SystemBusy answers, which tmsync retries as well. A run that fails all
+// the same is a failed apply that the round runs again, not a violation:
+// only what check finds is.
+func tagFault(r *rand.Rand) emulator.Fault {
+	f := emulator.Fault{Action: []string{"TagResources", "UnTagResources"}[r.Intn(2)], Count: 1 + r.Intn(3)}
+	switch r.Intn(3) {
+	case 0: // lost: applied, but the answer never comes
+		f.Kind = emulator.FaultDrop
+	case 1:
+		f.Kind = emulator.FaultThrottle
+	default: // refused
+		f.Kind = []string{emulator.FaultUnavailable, emulator.FaultBusy}[r.Intn(2)]
+		f.Count += r.Intn(3)
+	}
+	return f
+}
+
+// errorKinds are the fault kinds that answer with an error code.
+var errorKinds = map[string]bool{emulator.FaultThrottle: true, emulator.FaultUnavailable: true, emulator.FaultBusy: true}
 
 // maxLag is the longest List lag of fs: created objects stay hidden that
 // long after the faults are gone.
@@ -258,7 +299,8 @@ func maxLag(fs []emulator.Fault) time.Duration {
 }
 
 // firedFaults counts the faults that hit: refused calls by their codes,
-// the rest by their used-up counts.
+// the rest by their used-up counts (a refusal with a count is counted by
+// its code only).
 func (s *soak) firedFaults(armed []emulator.Fault) int {
 	n := 0
 	st := s.srv.Stats()
@@ -267,7 +309,7 @@ func (s *soak) firedFaults(armed []emulator.Fault) int {
 	}
 	left := s.srv.Faults()
 	for i, f := range armed {
-		if f.Count > 0 && i < len(left) {
+		if f.Count > 0 && !errorKinds[f.Kind] && i < len(left) {
 			n += f.Count - left[i].Count
 		}
 	}
@@ -282,42 +324,43 @@ func (s *soak) runRound(ctx context.Context) error {
 	}
 	s.faults = s.pickFaults()
 	kill := s.rng.Float64() < 0.25
+	// The plan every runner starts from: it names the filters a swap
+	// replaces, and the calls a kill may hang.
+	p, err := s.plan(ctx)
+	if err != nil {
+		return fmt.Errorf("plan before the round: %w", err)
+	}
 	var killAction string
-	if kill {
+	if kill && len(p.Steps) > 0 {
 		// Hang a write the plan makes, and kill tmsync while it waits for
 		// the answer the API will never send (it acted on the request).
-		p, err := s.plan(ctx)
-		if err != nil {
-			return fmt.Errorf("plan before the kill: %w", err)
-		}
-		if len(p.Steps) > 0 {
-			killAction = p.Steps[s.rng.Intn(len(p.Steps))].Kind().API()
-		}
+		killAction = p.Steps[s.rng.Intn(len(p.Steps))].Kind().API()
+	}
+	racers := s.newRacers()
+	kills, order := 1, []int{0}
+	if len(racers) > 1 {
+		kills, order = 1+s.rng.Intn(len(racers)), s.rng.Perm(len(racers))
 	}
 	armed := append([]emulator.Fault(nil), s.faults...)
+	hang := -1
 	if killAction != "" {
+		hang = len(armed)
 		armed = append(armed, emulator.Fault{Action: killAction, Kind: emulator.FaultHang, Count: 1})
 	}
 	s.srv.SetFaults(armed)
-	killed := false
-	ok := false
-	for attempt := 1; attempt <= 3 && !ok; attempt++ {
-		if attempt == 1 && killAction != "" {
-			var code int
-			var err error
-			if killed, code, err = s.applyAndKill(ctx, killAction, len(armed)-1); err != nil {
-				return err
-			}
-			s.sum.Applies++
-			if killed {
-				s.sum.Kills++
-			}
-			if killed || code != 0 {
-				s.sum.FailedApplies++
-			}
-			ok = !killed && code == 0 // it may finish before the hang hits
-			continue
-		}
+	res, err := s.race(ctx, racers, killAction, hang, kills, order)
+	if err != nil {
+		return err
+	}
+	s.exits = res.exits
+	// Count duplicates now: a later apply deletes them, and a soak that
+	// counted only after it would never see two runs make two objects.
+	dups, early, err := s.duplicatesNow(ctx, swappedOut(p))
+	if err != nil {
+		return err
+	}
+	ok := res.ok
+	for attempt := 2; attempt <= 3 && !ok; attempt++ {
 		out, err := s.apply(ctx)
 		if err != nil {
 			return err
@@ -334,36 +377,22 @@ func (s *soak) runRound(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.check(ctx, maxLag(s.faults), killed)
-}
-
-// applyAndKill starts an apply and kills it once the hang fault at index
-// hang has hit and its request was committed. It reports whether it killed,
-// and otherwise the exit code.
-func (s *soak) applyAndKill(ctx context.Context, action string, hang int) (bool, int, error) {
-	p, err := s.runner.Start(s.applyArgs()...)
-	if err != nil {
-		return false, 0, err
+	before := s.sum.Duplicates
+	err = s.check(ctx, maxLag(s.faults), res.killed > 0)
+	// A duplicate still there after the round was counted by check too.
+	s.sum.Duplicates += max(0, dups-(s.sum.Duplicates-before))
+	if len(early) == 0 {
+		return err
 	}
-	before := s.srv.Stats().Calls[action]
-	for {
-		select {
-		case <-p.Done():
-			out := p.Wait(ctx)
-			s.outputs = append(s.outputs, fmt.Sprintf("$ tmsync apply (exit %d before the hang hit)\n%s%s", out.Code, out.Stdout, out.Stderr))
-			return false, out.Code, nil
-		case <-ctx.Done():
-			p.Kill()
-			return false, 0, ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
-		fs := s.srv.Faults()
-		if hang < len(fs) && fs[hang].Count == 0 && s.srv.Stats().Calls[action] > before {
-			out := p.Kill()
-			s.outputs = append(s.outputs, fmt.Sprintf("$ tmsync apply (killed while %s hung)\n%s%s", action, out.Stdout, out.Stderr))
-			return true, 0, nil
-		}
+	var v *violation
+	switch {
+	case err == nil:
+		return &violation{msgs: early}
+	case errors.As(err, &v):
+		v.msgs = append(early, v.msgs...)
+		return v
 	}
+	return err
 }
 
 func (s *soak) desired() (*spec.Stack, error) {
@@ -478,7 +507,9 @@ func (s *soak) check(ctx context.Context, lag time.Duration, killed bool) error 
 		v.msgs = append(v.msgs, changed...)
 	}
 	what := strings.Join(s.did, ", ")
-	if killed {
+	if len(s.exits) > 1 {
+		what += "; runners " + strings.Join(s.exits, ", ")
+	} else if killed {
 		what += "; killed"
 	}
 	fmt.Fprintf(s.cfg.Log, "soak: round %d: %s; %d faults armed\n", s.round, what, len(s.faults))
@@ -497,8 +528,8 @@ func (s *soak) keep(cause error) string {
 	}
 	_, _ = s.stack.WriteDir(dir)
 	faults, _ := json.MarshalIndent(s.faults, "", "  ")
-	report := fmt.Sprintf("seed: %d (replay: SOAK_SEED=%d make soak)\nround: %d\nmutations: %s\nfaults: %s\nerror: %v\n",
-		s.cfg.Seed, s.cfg.Seed, s.round, strings.Join(s.did, ", "), faults, cause)
+	report := fmt.Sprintf("seed: %d (replay: SOAK_SEED=%d SOAK_RUNNERS=%d make soak)\nround: %d\nmutations: %s\nfaults: %s\nerror: %v\n",
+		s.cfg.Seed, s.cfg.Seed, len(s.runners), s.round, strings.Join(s.did, ", "), faults, cause)
 	_ = os.WriteFile(filepath.Join(dir, "round.txt"), []byte(report), 0o644)
 	_ = os.WriteFile(filepath.Join(dir, "tmsync-output.txt"), []byte(strings.Join(s.outputs, "\n")), 0o644)
 	return dir

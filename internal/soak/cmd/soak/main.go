@@ -1,8 +1,10 @@
 // Command soak runs make soak: SOAK_ROUNDS rounds (default 200) of random
 // spec changes applied by bin/tmsync against an emulator with random
-// faults and kills. It prints the seed first (SOAK_SEED replays it) and the
-// summary line last, and exits non-zero on any violation, keeping the
-// failing round's seed and spec.
+// faults and kills. With -runners N (SOAK_RUNNERS; make soak uses 2), N
+// tmsync processes with separate lock directories apply each round's spec
+// at once, as N CI runners would. It prints the seed first (SOAK_SEED
+// replays it) and the summary line last, and exits non-zero on any
+// violation, keeping the failing round's seed and spec.
 package main
 
 import (
@@ -24,14 +26,19 @@ func main() { os.Exit(run()) }
 func run() int {
 	bin := flag.String("tmsync", "bin/tmsync", "the tmsync binary to soak")
 	rounds := flag.Int("rounds", envInt("SOAK_ROUNDS", 200), "rounds to run (SOAK_ROUNDS)")
+	runners := flag.Int("runners", envInt("SOAK_RUNNERS", 1), "tmsync processes that apply each round at once, as separate machines (SOAK_RUNNERS)")
 	seed := flag.Int64("seed", int64(envInt("SOAK_SEED", 0)), "seed to replay (SOAK_SEED); 0 picks one")
 	flag.Parse()
+	if *runners < 1 {
+		fmt.Fprintf(os.Stderr, "soak: -runners %d: want 1, or 2 or 3 to race runners as separate CI runners would\n", *runners)
+		return 2
+	}
 	if *seed == 0 {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
 		*seed = int64(binary.LittleEndian.Uint64(b[:]) >> 2)
 	}
-	fmt.Printf("soak: seed %d (replay with SOAK_SEED=%d), %d rounds\n", *seed, *seed, *rounds)
+	fmt.Printf("soak: seed %d (replay with SOAK_SEED=%d), %d rounds, %d runners at once\n", *seed, *seed, *rounds, *runners)
 	dir, err := os.MkdirTemp("", "tmsync-soak-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
@@ -39,7 +46,7 @@ func run() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	sum, err := soak.Run(ctx, soak.Config{Rounds: *rounds, Seed: *seed, Tmsync: workload.Binary(*bin), Dir: dir, Log: os.Stdout})
+	sum, err := soak.Run(ctx, soak.Config{Rounds: *rounds, Runners: *runners, Seed: *seed, Tmsync: workload.Binary(*bin), Dir: dir, Log: os.Stdout})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		if sum.Failed != "" {

@@ -13,6 +13,7 @@ const (
 	FaultThrottle    = "throttle"    // answer 400 Throttling.User, change nothing
 	FaultUnavailable = "unavailable" // answer 503 ServiceUnavailable, change nothing
 	FaultBusy        = "busy"        // answer 503 SystemBusy, change nothing
+	FaultRefuse      = "refuse"      // answer 403 Forbidden.RAM, change nothing: a refusal no retry changes
 	FaultDrop        = "drop"        // commit, then close the connection without an answer
 	FaultHang        = "hang"        // commit, then never answer (until close or client disconnect)
 	FaultListLag     = "listlag"     // objects created by the request stay out of List for Duration
@@ -21,7 +22,7 @@ const (
 )
 
 var faultKinds = map[string]bool{
-	FaultThrottle: true, FaultUnavailable: true, FaultBusy: true, FaultDrop: true,
+	FaultThrottle: true, FaultUnavailable: true, FaultBusy: true, FaultRefuse: true, FaultDrop: true,
 	FaultHang: true, FaultListLag: true, FaultLatency: true, FaultClock: true,
 }
 
@@ -95,7 +96,7 @@ func durString(d time.Duration) string {
 
 func (f Fault) validate() error {
 	if !faultKinds[f.Kind] {
-		return fmt.Errorf("unknown fault kind %q (want throttle, unavailable, busy, drop, hang, listlag, latency or clock)", f.Kind)
+		return fmt.Errorf("unknown fault kind %q (want throttle, unavailable, busy, refuse, drop, hang, listlag, latency or clock)", f.Kind)
 	}
 	if f.Probability < 0 || f.Probability > 1 {
 		return fmt.Errorf("fault probability %v is not within 0..1", f.Probability)
@@ -182,7 +183,7 @@ type fired struct {
 	clock   time.Duration
 	latency time.Duration
 	listLag time.Duration
-	errKind string // throttle, unavailable or busy
+	errKind string // throttle, unavailable, busy or refuse
 	answer  string // drop or hang
 }
 
@@ -194,6 +195,8 @@ func (f fired) err() *apiError {
 		return &apiError{status: 503, code: "ServiceUnavailable", msg: "The request has failed due to a temporary failure of the server."}
 	case FaultBusy:
 		return &apiError{status: 503, code: "SystemBusy", msg: "The system is busy. Please try again later."}
+	case FaultRefuse:
+		return &apiError{status: 403, code: "Forbidden.RAM", msg: "User not authorized to operate on the specified resource, or this API does not support RAM."}
 	}
 	return nil
 }

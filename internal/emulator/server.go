@@ -373,7 +373,7 @@ func (s *Server) decideFaults(action string) fired {
 			if hit {
 				f.listLag = max(f.listLag, fs.Duration)
 			}
-		case FaultThrottle, FaultUnavailable, FaultBusy:
+		case FaultThrottle, FaultUnavailable, FaultBusy, FaultRefuse:
 			hit = f.errKind == ""
 			if hit {
 				f.errKind = fs.Kind

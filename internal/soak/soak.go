@@ -276,15 +276,16 @@ func tagFault(r *rand.Rand) emulator.Fault {
 		f.Kind = emulator.FaultDrop
 	case 1:
 		f.Kind = emulator.FaultThrottle
-	default: // refused
-		f.Kind = []string{emulator.FaultUnavailable, emulator.FaultBusy}[r.Intn(2)]
+	default: // refused: for now (5xx, retried) or for good (the run fails and is run again)
+		f.Kind = []string{emulator.FaultUnavailable, emulator.FaultBusy, emulator.FaultRefuse}[r.Intn(3)]
 		f.Count += r.Intn(3)
 	}
 	return f
 }
 
 // errorKinds are the fault kinds that answer with an error code.
-var errorKinds = map[string]bool{emulator.FaultThrottle: true, emulator.FaultUnavailable: true, emulator.FaultBusy: true}
+var errorKinds = map[string]bool{emulator.FaultThrottle: true, emulator.FaultUnavailable: true, emulator.FaultBusy: true,
+	emulator.FaultRefuse: true}
 
 // maxLag is the longest List lag of fs: created objects stay hidden that
 // long after the faults are gone.
@@ -304,7 +305,7 @@ func maxLag(fs []emulator.Fault) time.Duration {
 func (s *soak) firedFaults(armed []emulator.Fault) int {
 	n := 0
 	st := s.srv.Stats()
-	for _, code := range []string{"Throttling.User", "ServiceUnavailable", "SystemBusy"} {
+	for _, code := range []string{"Throttling.User", "ServiceUnavailable", "SystemBusy", "Forbidden.RAM"} {
 		n += st.Errors[code]
 	}
 	left := s.srv.Faults()

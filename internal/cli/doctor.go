@@ -54,6 +54,11 @@ Exit codes:
 			if err := o.endpoint.validate(); err != nil {
 				return err
 			}
+			if o.region != "" {
+				if err := checkRegionFlag(o.region, o.endpoint.Endpoint); err != nil {
+					return err
+				}
+			}
 			return runDoctor(c.Context, o, c.App.Writer)
 		},
 	}

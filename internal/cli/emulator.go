@@ -62,19 +62,19 @@ Examples:
 			&ucli.StringFlag{Name: "inventory", Usage: "YAML or JSON `FILE` of the ENIs and SLB instances that exist; default any well-formed ID exists"},
 			&ucli.StringFlag{Name: "access-key-id", Usage: "accept this access key ID"},
 			&ucli.StringFlag{Name: "access-key-secret", Usage: "the secret of --access-key-id"},
-			&ucli.DurationFlag{Name: "async-delay", Value: time.Second, Usage: "how long Creating, Modifying and Deleting last"},
-			&ucli.DurationFlag{Name: "latency", Usage: "added to every API request"},
+			nonNegative(&ucli.DurationFlag{Name: "async-delay", Value: time.Second, Usage: "how long Creating, Modifying and Deleting last"}),
+			nonNegative(&ucli.DurationFlag{Name: "latency", Usage: "added to every API request"}),
 			&ucli.StringFlag{Name: "faults", Usage: "faults to inject: `SPEC` = ACTION:KIND[:PROBABILITY[:COUNT[:DURATION]]],…"},
 			&ucli.Int64Flag{Name: "seed", Usage: "seed of generated IDs and fault decisions (0 = random)"},
-			&ucli.IntFlag{Name: "filters-per-region", Value: emulator.DefaultFiltersPerRegion, Usage: "quota of filters per region (-1 = none)"},
-			&ucli.IntFlag{Name: "sessions-per-region", Value: emulator.DefaultSessionsPerRegion, Usage: "quota of sessions per region (-1 = none)"},
-			&ucli.IntFlag{Name: "sources-per-session", Value: emulator.DefaultSourcesPerSession, Usage: "most sources of one session"},
-			&ucli.IntFlag{Name: "sessions-per-source", Usage: "most sessions one ENI may be a source of (0 = unlimited)"},
+			minInt(-1, &ucli.IntFlag{Name: "filters-per-region", Value: emulator.DefaultFiltersPerRegion, Usage: "quota of filters per region (-1 = none)"}),
+			minInt(-1, &ucli.IntFlag{Name: "sessions-per-region", Value: emulator.DefaultSessionsPerRegion, Usage: "quota of sessions per region (-1 = none)"}),
+			minInt(1, &ucli.IntFlag{Name: "sources-per-session", Value: emulator.DefaultSourcesPerSession, Usage: "most sources of one session"}),
+			minInt(0, &ucli.IntFlag{Name: "sessions-per-source", Usage: "most sessions one ENI may be a source of (0 = unlimited)"}),
 			&ucli.BoolFlag{Name: "unique-rule-priorities", Value: true, Usage: "refuse two rules with one priority in a filter and direction"},
-			&ucli.DurationFlag{Name: "token-ttl", Value: emulator.DefaultTokenTTL, Usage: "how long a ClientToken is remembered"},
+			positive(&ucli.DurationFlag{Name: "token-ttl", Value: emulator.DefaultTokenTTL, Usage: "how long a ClientToken is remembered"}),
 			&ucli.BoolFlag{Name: "refused-request-uses-token", Usage: "a refused request remembers its ClientToken"},
 			&ucli.BoolFlag{Name: "service-closed", Usage: "regions start with the traffic mirror service closed"},
-			&ucli.IntFlag{Name: "enis-per-tag-query", Value: emulator.DefaultENIsPerTagQuery, Usage: "most ENIs DescribeNetworkInterfaces answers for a query by tag or resource group"},
+			minInt(1, &ucli.IntFlag{Name: "enis-per-tag-query", Value: emulator.DefaultENIsPerTagQuery, Usage: "most ENIs DescribeNetworkInterfaces answers for a query by tag or resource group"}),
 			&ucli.BoolFlag{Name: "keep-deleted-sources", Usage: "an ENI that leaves the inventory stays a source of its sessions (default: dropped from them)"},
 			&ucli.BoolFlag{Name: "log", Usage: "log each request to stderr"},
 		},
@@ -123,18 +123,6 @@ func emulatorOptionsFrom(c *ucli.Context) (emulatorOptions, error) {
 	if (o.accessKeyID == "") != (o.accessKeySecret == "") {
 		return o, withHint(errors.New("emulator: an access key ID needs its secret, and a secret its ID"),
 			"give both --access-key-id and --access-key-secret, or neither to have a pair generated")
-	}
-	if o.asyncDelay < 0 || o.latency < 0 {
-		return o, errors.New("emulator: --async-delay and --latency must not be negative")
-	}
-	if o.quotas.SourcesPerSession < 1 {
-		return o, errors.New("emulator: --sources-per-session must be at least 1")
-	}
-	if o.quotas.SessionsPerSource < 0 {
-		return o, errors.New("emulator: --sessions-per-source must not be negative")
-	}
-	if o.quotas.ENIsPerTagQuery < 1 {
-		return o, errors.New("emulator: --enis-per-tag-query must be at least 1")
 	}
 	return o, nil
 }

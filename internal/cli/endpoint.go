@@ -54,11 +54,11 @@ func endpointFlags() []ucli.Flag {
 			Value: ".tmsync",
 			Usage: "directory of local state: the --endpoint local emulator keeps its objects here",
 		},
-		&ucli.DurationFlag{
+		positive(&ucli.DurationFlag{
 			Name:  "request-timeout",
 			Value: aliyun.DefaultRequestTimeout,
 			Usage: "give up on one API request after this long",
-		},
+		}),
 	}
 }
 

@@ -86,6 +86,11 @@ Examples:
 }
 
 func (o *explainOptions) check() error {
+	if o.stack != "" {
+		if err := checkStackFlag(o.stack); err != nil {
+			return err
+		}
+	}
 	if o.filter == "" {
 		return withHint(errors.New("no filter given"), "name it with --filter KEY")
 	}

@@ -48,9 +48,11 @@ func exportOptionsFrom(c *ucli.Context) (exportOptions, error) {
 	if o.export.Stack == "" {
 		o.export.Stack = o.region
 	}
-	if !export.ValidKey(o.export.Stack) {
-		return o, withHint(fmt.Errorf("--stack %q is not a valid stack name", o.export.Stack),
-			"use 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit")
+	if err := checkRegionFlag(o.region, o.endpoint.Endpoint); err != nil {
+		return o, err
+	}
+	if err := checkStackFlag(o.export.Stack); err != nil {
+		return o, err
 	}
 	return o, o.endpoint.validate()
 }

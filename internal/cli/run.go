@@ -35,29 +35,29 @@ func planFlags() []ucli.Flag {
 		&ucli.BoolFlag{Name: "adopt", Usage: "take over unowned objects named by `id:` in the spec"},
 		&ucli.BoolFlag{Name: "allow-gap", Usage: "allow a rule to be deleted and recreated when no priority is free"},
 		&ucli.BoolFlag{Name: "allow-destroy", Usage: "allow plans that delete every owned object or more than --max-destroy"},
-		&ucli.IntFlag{Name: "max-destroy", Usage: "refuse plans deleting more than `N` objects (0: no limit)"},
-		&ucli.IntFlag{Name: "sources-per-session", Usage: "override the spec's limits.sourcesPerSession"},
-		&ucli.IntFlag{Name: "sessions-per-source", Usage: "override the spec's limits.sessionsPerSource"},
+		minInt(0, &ucli.IntFlag{Name: "max-destroy", Usage: "refuse plans deleting more than `N` objects (0: no limit)"}),
+		minInt(0, &ucli.IntFlag{Name: "sources-per-session", Usage: "override the spec's limits.sourcesPerSession (0: the spec's)"}),
+		minInt(0, &ucli.IntFlag{Name: "sessions-per-source", Usage: "override the spec's limits.sessionsPerSource (0: the spec's)"}),
 		&ucli.BoolFlag{Name: "allow-source-removal", Usage: "allow a plan to remove every selected source of a session, or more than --max-source-removal"},
-		&ucli.IntFlag{Name: "max-source-removal", Usage: "refuse plans removing more than `N` existing selected sources of a session (0: half, at least 5)"},
+		minInt(0, &ucli.IntFlag{Name: "max-source-removal", Usage: "refuse plans removing more than `N` existing selected sources of a session (0: half, at least 5)"}),
 		&ucli.BoolFlag{Name: "allow-source-addition", Usage: "allow a plan to add more than --max-source-addition selected sources to a session"},
-		&ucli.IntFlag{Name: "max-source-addition", Usage: "refuse plans adding more than `N` selected sources to a session (0: as many as it has, at least 10)"},
+		minInt(0, &ucli.IntFlag{Name: "max-source-addition", Usage: "refuse plans adding more than `N` selected sources to a session (0: as many as it has, at least 10)"}),
 		&ucli.StringFlag{Name: "lock-dir", Usage: "directory of the per-stack locks (default: the user cache directory)"},
-		&ucli.DurationFlag{Name: "lock-timeout", Value: 30 * time.Second, Usage: "wait this long for another run's lock"},
+		nonNegative(&ucli.DurationFlag{Name: "lock-timeout", Value: 30 * time.Second, Usage: "wait this long for another run's lock"}),
 	}, endpointFlags()...)
 }
 
 func applyFlags() []ucli.Flag {
 	return append(planFlags(),
 		&ucli.BoolFlag{Name: "auto-approve", Usage: "apply without asking"},
-		&ucli.IntFlag{Name: "stack-parallelism", Value: 4, Usage: "stacks applied at once"},
+		minInt(1, &ucli.IntFlag{Name: "stack-parallelism", Value: 4, Usage: "stacks applied at once"}),
 		&ucli.BoolFlag{Name: "dry-run", Usage: "send every checkable step with DryRun=true; change nothing"},
-		&ucli.IntFlag{Name: "parallelism", Value: 10, Usage: "steps in flight at once"},
-		&ucli.Float64Flag{Name: "max-rps", Value: 20, Usage: "API calls a second per account and region (0: no limit)"},
-		&ucli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up on one step after this long"},
-		&ucli.DurationFlag{Name: "poll-interval", Value: 200 * time.Millisecond, Usage: "first wait before polling a changed object"},
-		&ucli.DurationFlag{Name: "retry-interval", Value: 200 * time.Millisecond, Usage: "first wait before retrying a refused call"},
-		&ucli.DurationFlag{Name: "gone-after", Value: time.Minute, Usage: "how long a created object may stay invisible to List before its create is sent again with the next token"},
+		minInt(1, &ucli.IntFlag{Name: "parallelism", Value: 10, Usage: "steps in flight at once"}),
+		minFloat(0, &ucli.Float64Flag{Name: "max-rps", Value: 20, Usage: "API calls a second per account and region (0: no limit)"}),
+		positive(&ucli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up on one step after this long"}),
+		positive(&ucli.DurationFlag{Name: "poll-interval", Value: 200 * time.Millisecond, Usage: "first wait before polling a changed object"}),
+		positive(&ucli.DurationFlag{Name: "retry-interval", Value: 200 * time.Millisecond, Usage: "first wait before retrying a refused call"}),
+		positive(&ucli.DurationFlag{Name: "gone-after", Value: time.Minute, Usage: "how long a created object may stay invisible to List before its create is sent again with the next token"}),
 	)
 }
 
@@ -108,9 +108,6 @@ func runOptionsFrom(c *ucli.Context) (runOptions, error) {
 	if c.IsSet("out") || c.String("out") != "" {
 		o.out = c.String("out")
 		o.expiresIn = c.Duration("expires-in")
-		if o.expiresIn <= 0 {
-			return o, errors.New("--expires-in must be positive")
-		}
 	}
 	if c.Command.Name != "plan" && c.Command.Name != "drift" {
 		o.autoApprove = c.Bool("auto-approve")
@@ -126,9 +123,6 @@ func runOptionsFrom(c *ucli.Context) (runOptions, error) {
 		if o.apply.RetryBase > 0 {
 			o.apply.RetryMax = max(o.apply.RetryBase*32, o.apply.RetryBase)
 		}
-	}
-	if o.plan.MaxDestroy < 0 {
-		return o, errors.New("--max-destroy must not be negative")
 	}
 	return o, o.endpoint.validate()
 }
@@ -221,7 +215,7 @@ Examples:
 ` + exitCodesHelp,
 		Flags: append(planFlags(),
 			&ucli.StringFlag{Name: "out", Usage: "save the plan to `FILE` for tmsync apply FILE"},
-			&ucli.DurationFlag{Name: "expires-in", Value: planfile.DefaultTTL, Usage: "how long a saved plan may be applied (with --out)"}),
+			positive(&ucli.DurationFlag{Name: "expires-in", Value: planfile.DefaultTTL, Usage: "how long a saved plan may be applied (with --out)"})),
 		Action: func(c *ucli.Context) error {
 			o, err := runOptionsFrom(c)
 			if err != nil {
@@ -344,11 +338,22 @@ Examples:
 				return err
 			}
 			o.plan.Destroy = true
+			name, region := c.String("stack"), c.String("region")
+			if c.IsSet("stack") {
+				if err := checkStackFlag(name); err != nil {
+					return err
+				}
+			}
+			if c.IsSet("region") {
+				if err := checkRegionFlag(region, o.endpoint.Endpoint); err != nil {
+					return err
+				}
+			}
 			if len(o.paths) == 0 {
-				if c.String("stack") == "" || c.String("region") == "" {
+				if name == "" || region == "" {
 					return withHint(errors.New("nothing to destroy"), "pass -f PATH, or --stack NAME --region REGION")
 				}
-				st := &spec.Stack{Name: c.String("stack"), Region: c.String("region")}
+				st := &spec.Stack{Name: name, Region: region}
 				return applyStacks(c.Context, []*spec.Stack{st}, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
 			}
 			return runApply(c.Context, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/tmsync/tmsync/internal/spec"
 )
 
 // A LockedError says another run on this machine holds a stack's lock.
@@ -23,6 +25,15 @@ func (e *LockedError) Error() string {
 // lockStack takes the per-stack, per-region lock of this machine (C13) in
 // dir (default: the user cache directory), waiting up to wait.
 func (e *Engine) lockStack(ctx context.Context, dir, stack, region string, wait time.Duration) (func(), error) {
+	// The names make the file names of the lock and the journal: only
+	// names a spec could declare keep them inside dir, whoever made the
+	// stack (a flag, a saved plan).
+	if err := spec.CheckStackName(stack); err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	if err := spec.CheckRegion(region, spec.LoadOptions{AnyRegion: true}); err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
 	dir = lockDirOrDefault(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create lock directory: %w", err)

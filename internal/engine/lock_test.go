@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -43,4 +45,40 @@ func TestLockStack(t *testing.T) {
 		t.Fatalf("lock after release: %v", err)
 	}
 	again()
+}
+
+// TestLockNames: a stack or region that is not a name a spec could declare
+// (one given by flag or read from a saved plan) is refused before any file
+// is made, so the lock and the journal stay inside the lock directory.
+func TestLockNames(t *testing.T) {
+	cases := map[string]struct {
+		reason        string
+		stack, region string
+	}{
+		"StackParent": {reason: "a stack that climbs out of the directory", stack: "../x", region: "cn-hangzhou"},
+		"StackAbs":    {reason: "an absolute path", stack: "/tmp/x", region: "cn-hangzhou"},
+		"RegionPath":  {reason: "a region with a separator", stack: "web", region: "cn-hangzhou/../../x"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "locks")
+			e := New(Options{Clock: newFakeClock()})
+			unlock, err := e.lockStack(context.Background(), dir, tc.stack, tc.region, 0)
+			if err == nil {
+				unlock()
+				t.Fatalf("%s: lock taken", tc.reason)
+			}
+			var made []string
+			filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+				if p != root {
+					made = append(made, p)
+				}
+				return nil
+			})
+			if len(made) > 0 {
+				t.Errorf("%s: made %v", tc.reason, made)
+			}
+		})
+	}
 }

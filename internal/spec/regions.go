@@ -117,14 +117,11 @@ func checkRegionIDs(stacks []*builder, d *diags) {
 		if !ok || id == "" {
 			continue
 		}
-		switch {
-		case !KnownRegion(id):
-			hint := "write an Alibaba Cloud region ID such as cn-hangzhou or ap-southeast-1"
-			if c := closest(id, regions); c != "" {
-				hint = fmt.Sprintf("did you mean %s?", c)
-			}
-			d.add(at.pos, hint, "region %q is not an Alibaba Cloud region", id)
-		case !MirrorRegion(id):
+		if problem, hint := unknownRegion(id); problem != "" {
+			d.add(at.pos, hint, "region %q %s", id, problem)
+			continue
+		}
+		if !MirrorRegion(id) {
 			b.st.Warnings = append(b.st.Warnings, Diagnostic{
 				Pos:     at.pos,
 				Message: fmt.Sprintf("Traffic Mirror is not offered in region %s", id),

@@ -142,9 +142,14 @@ func doctorAPI(ctx context.Context, o doctorOptions, r *doctorReport) {
 		return
 	}
 	defer closeFn()
-	r.line("ok", "api", "%s", c.Endpoint())
 	sent := o.now()
 	open, err := c.GetServiceStatus(ctx)
+	if ue := asUnreachable(err, c.Endpoint()); ue != nil {
+		r.line("FAIL", "api", "%v", ue)
+		fmt.Fprintf(r.w, "        hint: %s\n", unreachableHint(ue))
+		return
+	}
+	r.line("ok", "api", "%s", c.Endpoint())
 	switch {
 	case err != nil:
 		r.line("FAIL", "service", "GetTrafficMirrorServiceStatus in %s: %v", o.region, err)

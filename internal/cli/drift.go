@@ -48,7 +48,7 @@ func runDrift(ctx context.Context, o runOptions, stdout, stderr io.Writer) error
 	}
 	var codes []int
 	var plans []*plan.Plan
-	for _, r := range o.engine(false).Drift(ctx, stacks, nil) {
+	for _, r := range o.engine(false).Drift(ctx, stacks, readProgress(stderr)) {
 		if r.Err != nil {
 			codes = append(codes, exitCode(hinted(r.Err), stderr))
 			continue

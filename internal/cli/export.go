@@ -116,6 +116,9 @@ func runExport(ctx context.Context, o exportOptions, stdout, stderr io.Writer) e
 	}
 	defer closeFn()
 	snap, err := cloud.ReadSnapshot(ctx, c)
+	if ue := asUnreachable(err, c.Endpoint()); ue != nil {
+		return withHint(fmt.Errorf("read live state of %s: %w", o.region, ue), "%s", unreachableHint(ue))
+	}
 	if err != nil {
 		return fmt.Errorf("read live state of %s: %w", o.region, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tmsync/tmsync/internal/apply"
+	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/engine"
 	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/planfile"
@@ -44,6 +45,8 @@ func planFlags() []ucli.Flag {
 		minInt(0, &ucli.IntFlag{Name: "max-source-addition", Usage: "refuse plans adding more than `N` selected sources to a session (0: as many as it has, at least 10)"}),
 		&ucli.StringFlag{Name: "lock-dir", Usage: "directory of the per-stack locks (default: the user cache directory)"},
 		nonNegative(&ucli.DurationFlag{Name: "lock-timeout", Value: 30 * time.Second, Usage: "wait this long for another run's lock"}),
+		positive(&ucli.DurationFlag{Name: "timeout", Value: 5 * time.Minute,
+			Usage: "give up on one step, or on reading live state, after this long (an endpoint that cannot be reached at all ends a read within " + engine.UnreachableFor.String() + ")"}),
 	}, endpointFlags()...)
 }
 
@@ -54,7 +57,6 @@ func applyFlags() []ucli.Flag {
 		&ucli.BoolFlag{Name: "dry-run", Usage: "send every checkable step with DryRun=true; change nothing"},
 		minInt(1, &ucli.IntFlag{Name: "parallelism", Value: 10, Usage: "steps in flight at once"}),
 		minFloat(0, &ucli.Float64Flag{Name: "max-rps", Value: 20, Usage: "API calls a second per account and region (0: no limit)"}),
-		positive(&ucli.DurationFlag{Name: "timeout", Value: 5 * time.Minute, Usage: "give up on one step after this long"}),
 		positive(&ucli.DurationFlag{Name: "poll-interval", Value: 200 * time.Millisecond, Usage: "first wait before polling a changed object"}),
 		positive(&ucli.DurationFlag{Name: "retry-interval", Value: 200 * time.Millisecond, Usage: "first wait before retrying a refused call"}),
 		positive(&ucli.DurationFlag{Name: "gone-after", Value: time.Minute, Usage: "how long a created object may stay invisible to List before its create is sent again with the next token"}),
@@ -88,6 +90,9 @@ func runOptionsFrom(c *ucli.Context) (runOptions, error) {
 		lockDir:     c.String("lock-dir"),
 		lockTimeout: c.Duration("lock-timeout"),
 		endpoint:    endpointOptionsFrom(c),
+		// The retries of reads follow --timeout in every command; those
+		// of apply's steps too.
+		apply: apply.Options{Timeout: c.Duration("timeout")},
 		plan: plan.Options{
 			Adopt: c.Bool("adopt"), AllowGap: c.Bool("allow-gap"), AllowDestroy: c.Bool("allow-destroy"),
 			MaxDestroy: c.Int("max-destroy"), SourcesPerSession: c.Int("sources-per-session"),
@@ -114,7 +119,7 @@ func runOptionsFrom(c *ucli.Context) (runOptions, error) {
 		o.maxRPS = c.Float64("max-rps")
 		o.stackParallelism = c.Int("stack-parallelism")
 		o.apply = apply.Options{
-			Parallelism: c.Int("parallelism"), Timeout: c.Duration("timeout"), DryRun: c.Bool("dry-run"),
+			Parallelism: c.Int("parallelism"), Timeout: o.apply.Timeout, DryRun: c.Bool("dry-run"),
 			PollInitial: c.Duration("poll-interval"), RetryBase: c.Duration("retry-interval"), GoneAfter: c.Duration("gone-after"),
 		}
 		if o.apply.PollInitial > 0 && o.apply.PollInitial < time.Second {
@@ -151,7 +156,10 @@ func (o runOptions) engine(lock bool) *engine.Engine {
 // hinted adds to an error of the engine the hint its user needs.
 func hinted(err error) error {
 	var locked *engine.LockedError
+	var unreachable *cloud.UnreachableError
 	switch {
+	case errors.As(err, &unreachable):
+		return withHint(err, "%s", unreachableHint(unreachable))
 	case errors.As(err, &locked):
 		return withHint(err, "wait for it to finish, or raise --lock-timeout")
 	case errors.Is(err, engine.ErrStale):
@@ -231,7 +239,7 @@ func runPlan(ctx context.Context, o runOptions, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	runs := o.engine(false).Plan(ctx, stacks, nil)
+	runs := o.engine(false).Plan(ctx, stacks, readProgress(stderr))
 	defer func() {
 		for _, r := range runs {
 			r.Release()
@@ -373,7 +381,7 @@ func applyStacks(ctx context.Context, stacks []*spec.Stack, o runOptions, stdin 
 	ctx, cancel := signalContext(ctx)
 	defer cancel()
 	eng := o.engine(true)
-	runs := eng.Plan(ctx, stacks, nil)
+	runs := eng.Plan(ctx, stacks, readProgress(stderr))
 	defer func() {
 		for _, r := range runs {
 			r.Release()
@@ -458,21 +466,31 @@ type applyView struct {
 	out      io.Writer
 	progress io.Writer
 	enc      *json.Encoder
+	// started holds when each step started, to say how long its retries
+	// have taken.
+	started map[plan.StepID]time.Time
 }
 
 func newApplyView(format string, out, progress io.Writer) *applyView {
-	return &applyView{format: format, out: out, progress: progress, enc: json.NewEncoder(out)}
+	return &applyView{format: format, out: out, progress: progress, enc: json.NewEncoder(out), started: map[plan.StepID]time.Time{}}
 }
 
 func (v *applyView) observe(e engine.Event) {
 	r := e.Run
 	switch e.Type {
 	case engine.StepEvent:
+		if e.Step.Type == apply.StepStarted {
+			v.started[e.Step.Step] = e.Step.Time
+		}
 		if v.format == "json" {
 			v.enc.Encode(e.Step)
 			return
 		}
-		printEvent(v.progress, e.Step)
+		var took time.Duration
+		if t, ok := v.started[e.Step.Step]; ok {
+			took = e.Step.Time.Sub(t)
+		}
+		printEvent(v.progress, e.Step, took)
 	case engine.DryRunChecked:
 		res := r.Result
 		fmt.Fprintf(v.progress, "Dry run: %d checked, %d not checkable, %d failed.\n", len(res.Checked), len(res.NotCheckable), len(res.Failed))
@@ -531,7 +549,8 @@ func reportFailures(w io.Writer, res *apply.Result) error {
 		"fix the cause, then run apply again: steps already done are not repeated")
 }
 
-func printEvent(w io.Writer, e apply.Event) {
+// printEvent writes one line for e; took is how long its step has run.
+func printEvent(w io.Writer, e apply.Event, took time.Duration) {
 	id := ""
 	if e.ObjectID != "" {
 		id = " (" + e.ObjectID + ")"
@@ -546,13 +565,17 @@ func printEvent(w io.Writer, e apply.Event) {
 		if why == "" {
 			why = strings.ReplaceAll(e.Notice.String(), "-", " ")
 		}
+		so := ""
+		if took >= slowRetry {
+			so = ", " + took.Round(100*time.Millisecond).String() + " so far"
+		}
 		switch {
 		case e.Notice.ChangesRequest():
 			fmt.Fprintf(w, "%s: %s\n", e.Address, e.Message)
 		case !e.Op.Tokened():
-			fmt.Fprintf(w, "%s: %s refused (%s), retrying (attempt %d)\n", e.Address, e.Op, why, e.Attempt+1)
+			fmt.Fprintf(w, "%s: %s refused (%s), retrying (attempt %d%s)\n", e.Address, e.Op, why, e.Attempt+1, so)
 		default:
-			fmt.Fprintf(w, "%s: %s refused (%s), retrying with the same token (attempt %d)\n", e.Address, e.Op, why, e.Attempt+1)
+			fmt.Fprintf(w, "%s: %s refused (%s), retrying with the same token (attempt %d%s)\n", e.Address, e.Op, why, e.Attempt+1, so)
 		}
 	case apply.StepFinished:
 		fmt.Fprintf(w, "%s: %s done%s [%s]\n", e.Address, e.Op, id, e.Elapsed.Round(time.Millisecond))
@@ -586,4 +609,64 @@ func confirm(stdin io.Reader, stdout io.Writer, p *plan.Plan) error {
 // often give as standard input, is a character device but not one.
 func isTerminal(f *os.File) bool {
 	return term.IsTerminal(int(f.Fd()))
+}
+
+// slowRetry is how long a read of live state may retry quietly: a short
+// blip is not worth a line, a wait the user notices is. Retries of apply's
+// steps are all said, with the time taken from then on.
+const slowRetry = 2 * time.Second
+
+// readProgress returns the observer of the reads before a plan: each
+// retry sent when its read has taken slowRetry or more says so on w, with
+// the attempt that failed, why, and the time taken.
+func readProgress(w io.Writer) engine.Observer {
+	return func(e engine.Event) {
+		if e.Type != engine.ReadRetrying || e.Retry.Elapsed+e.Retry.Wait < slowRetry {
+			return
+		}
+		rt := e.Retry
+		fmt.Fprintf(w, "Reading live state of %s at %s: attempt %d failed (%s), %s so far; retrying in %s\n",
+			rt.Region, rt.Endpoint, rt.Attempt, retryReason(rt.Err), rt.Elapsed.Round(100*time.Millisecond), rt.Wait.Round(100*time.Millisecond))
+	}
+}
+
+// retryReason says in a few words why a call is retried.
+func retryReason(err error) string {
+	if f := cloud.Unreachable(err); f != cloud.NotUnreachable {
+		return f.String()
+	}
+	var ae *cloud.APIError
+	if errors.As(err, &ae) && ae.Code != "" {
+		return ae.Code
+	}
+	if ae != nil && ae.Message != "" {
+		return ae.Message
+	}
+	return err.Error()
+}
+
+// asUnreachable returns err as a *cloud.UnreachableError of endpoint when
+// the call that failed reached no server, else nil.
+func asUnreachable(err error, endpoint string) *cloud.UnreachableError {
+	var ue *cloud.UnreachableError
+	if errors.As(err, &ue) {
+		return ue
+	}
+	if f := cloud.Unreachable(err); f != cloud.NotUnreachable {
+		return &cloud.UnreachableError{Endpoint: endpoint, Failure: f, Err: err}
+	}
+	return nil
+}
+
+// unreachableHint says what to check when the API could not be reached.
+func unreachableHint(e *cloud.UnreachableError) string {
+	switch e.Failure {
+	case cloud.Refused:
+		return "nothing answers at " + e.Endpoint + ": check --endpoint (or TMSYNC_ENDPOINT) and that the API or emulator runs there"
+	case cloud.NoHost:
+		return "the host name does not resolve: check --endpoint (or TMSYNC_ENDPOINT; none for Alibaba Cloud's), the region, and this machine's DNS"
+	case cloud.NoDNS:
+		return "no DNS server answered: check this machine's network and DNS settings"
+	}
+	return "check this machine's network, firewall and proxy settings (HTTPS_PROXY), and --endpoint (or TMSYNC_ENDPOINT)"
 }

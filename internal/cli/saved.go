@@ -85,7 +85,7 @@ func runApplySaved(ctx context.Context, path string, o runOptions, stdout, stder
 // applySavedFile applies the saved plan of one stack: the steps not applied
 // yet, when live state is what the plan expected.
 func applySavedFile(ctx context.Context, eng *engine.Engine, f *planfile.File, o runOptions, stdout, stderr io.Writer) error {
-	r := eng.PlanSaved(ctx, f)
+	r := eng.PlanSaved(ctx, f, readProgress(stderr))
 	defer r.Release()
 	switch {
 	case errors.Is(r.Err, engine.ErrStale):

@@ -3,8 +3,10 @@ package cloud
 import (
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
+	"syscall"
 )
 
 // An ErrorKind classifies API errors by what a caller should do about them.
@@ -154,3 +156,75 @@ func RefusedENI(err error, among []string) (string, bool) {
 	}
 	return "", false
 }
+
+// A NetFailure says why the API's endpoint could not be reached at all:
+// the request never got to a server, so sending it again soon only helps
+// when the network comes back.
+type NetFailure int
+
+// The ways an endpoint is unreachable; NotUnreachable is none of them.
+const (
+	NotUnreachable NetFailure = iota
+	Refused                   // the host refused the connection: nothing listens at that port
+	NoHost                    // the host name does not resolve
+	NoDNS                     // the name could not be looked up: no DNS server answered
+	NoRoute                   // no route to the host or its network
+	NoConnect                 // any other failure to connect (a dial that timed out)
+)
+
+var netFailureWords = map[NetFailure]string{
+	Refused:   "connection refused",
+	NoHost:    "host name not found",
+	NoDNS:     "DNS lookup failed",
+	NoRoute:   "no route to the host",
+	NoConnect: "cannot connect",
+}
+
+func (f NetFailure) String() string { return netFailureWords[f] }
+
+// Unreachable says whether err (an API call's error, or what it wraps)
+// failed before reaching any server, and why. It inspects the network
+// errors the transport wraps, whatever client made the call.
+func Unreachable(err error) NetFailure {
+	if err == nil {
+		return NotUnreachable
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		if dns.IsNotFound {
+			return NoHost
+		}
+		return NoDNS
+	}
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Refused
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return NoRoute
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect") {
+		return NoConnect
+	}
+	return NotUnreachable
+}
+
+// An UnreachableError says the API at Endpoint could not be reached at all.
+type UnreachableError struct {
+	Endpoint string
+	Failure  NetFailure
+	Err      error // the last attempt's error
+}
+
+func (e *UnreachableError) Error() string {
+	detail := e.Err.Error()
+	var ae *APIError
+	if errors.As(e.Err, &ae) && ae.Code == "" && ae.Message != "" {
+		// The API's code is none and its kind says nothing more than
+		// Failure: the call and the transport's words are what is left.
+		detail = ae.Message
+	}
+	return fmt.Sprintf("cannot reach the API at %s (%s): %s", e.Endpoint, e.Failure, detail)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }

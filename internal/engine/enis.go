@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/spec"
@@ -98,8 +97,8 @@ func tagKey(t cloud.Tags) string {
 }
 
 // readENIs reads the ENIs the selectors of stacks need into snap, with the
-// fewest queries, once per account and region.
-func (e *Engine) readENIs(ctx context.Context, c cloud.Client, stacks []*spec.Stack, snap *cloud.Snapshot) error {
+// fewest queries, once per account and region, retrying as ro says.
+func (e *Engine) readENIs(ctx context.Context, c cloud.Client, stacks []*spec.Stack, snap *cloud.Snapshot, ro readOptions) error {
 	r, ok := c.(cloud.ENIReader)
 	if !ok {
 		return fmt.Errorf("endpoint %s cannot list ENIs, which source selectors need", c.Endpoint())
@@ -107,7 +106,7 @@ func (e *Engine) readENIs(ctx context.Context, c cloud.Client, stacks []*spec.St
 	byID := map[string]cloud.ENI{}
 	queries, ids := eniQueries(stacks, snap)
 	read := func(q cloud.ENIQuery) error {
-		enis, err := e.retryRead(ctx, func(ctx context.Context) ([]cloud.ENI, error) { return r.DescribeNetworkInterfaces(ctx, q) })
+		enis, err := retryRead(e, ctx, c, ro, func(ctx context.Context) ([]cloud.ENI, error) { return r.DescribeNetworkInterfaces(ctx, q) })
 		if err != nil {
 			return fmt.Errorf("list the ENIs source selectors need: %w", err)
 		}
@@ -146,43 +145,19 @@ func (e *Engine) readENIs(ctx context.Context, c cloud.Client, stacks []*spec.St
 // readState reads live state for stacks of one account and region: the
 // snapshot, and the ENIs when a stack selects sources.
 func (e *Engine) readState(ctx context.Context, c cloud.Client, stacks []*spec.Stack) (*cloud.Snapshot, error) {
-	snap, err := e.readLive(ctx, c)
+	return e.readStateWith(ctx, c, stacks, readOptions{})
+}
+
+// readStateWith is readState with its reads retried as ro says.
+func (e *Engine) readStateWith(ctx context.Context, c cloud.Client, stacks []*spec.Stack, ro readOptions) (*cloud.Snapshot, error) {
+	snap, err := retryRead(e, ctx, c, ro, func(ctx context.Context) (*cloud.Snapshot, error) {
+		return cloud.ReadSnapshot(ctx, c)
+	})
 	if err != nil || !enisWanted(stacks) {
 		return snap, err
 	}
-	if err := e.readENIs(ctx, c, stacks, snap); err != nil {
+	if err := e.readENIs(ctx, c, stacks, snap, ro); err != nil {
 		return nil, err
 	}
 	return snap, nil
-}
-
-// retryRead calls read until it succeeds or fails for good, with the
-// backoff and budget readLive uses.
-func (e *Engine) retryRead(ctx context.Context, read func(context.Context) ([]cloud.ENI, error)) ([]cloud.ENI, error) {
-	base, most, limit := e.opts.Apply.RetryBase, e.opts.Apply.RetryMax, e.opts.Apply.Timeout
-	if base <= 0 {
-		base = 200 * time.Millisecond
-	}
-	if most <= 0 {
-		most = 10 * time.Second
-	}
-	if limit <= 0 {
-		limit = 5 * time.Minute
-	}
-	deadline := e.clock.Now().Add(limit)
-	for wait := base; ; wait = min(wait*2, most) {
-		out, err := read(ctx)
-		if err == nil || !cloud.KindOf(err).Retryable() {
-			return out, err
-		}
-		d := wait/2 + e.jitter(wait/2+1)
-		if e.clock.Now().Add(d).After(deadline) {
-			return nil, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-after(e.clock, d):
-		}
-	}
 }

@@ -65,7 +65,7 @@ func TestReadENIs(t *testing.T) {
 		{ID: "tms-2", SourceIDs: []string{"eni-x"}, Tags: cloud.Tags{cloud.TagStack: "c"}},
 	}}
 	e := testEngine(t, newFakeCloud(), Options{})
-	if err := e.readENIs(context.Background(), c, stacks, snap); err != nil {
+	if err := e.readENIs(context.Background(), c, stacks, snap, readOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	want := []cloud.ENIQuery{

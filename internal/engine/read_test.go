@@ -70,23 +70,23 @@ func TestReadLive(t *testing.T) {
 				Apply: apply.Options{RetryBase: base, RetryMax: 4 * base, Timeout: tc.timeout},
 				Clock: clock, Rand: rand.NewPCG(1, 2),
 			})
-			snap, err := e.readLive(context.Background(), c)
+			snap, err := e.readState(context.Background(), c, nil)
 			if !errors.Is(err, tc.err) {
-				t.Errorf("%s\nreadLive(): error %v, want %v", tc.reason, err, tc.err)
+				t.Errorf("%s\nreadState(): error %v, want %v", tc.reason, err, tc.err)
 			}
 			if tc.err == nil && (snap == nil || snap.Region != "cn-hangzhou") {
-				t.Errorf("%s\nreadLive(): snapshot %+v, want one of cn-hangzhou", tc.reason, snap)
+				t.Errorf("%s\nreadState(): snapshot %+v, want one of cn-hangzhou", tc.reason, snap)
 			}
 			if diff := cmp.Diff(tc.calls, calls); diff != "" {
-				t.Errorf("%s\nreadLive(): calls -want +got:\n%s", tc.reason, diff)
+				t.Errorf("%s\nreadState(): calls -want +got:\n%s", tc.reason, diff)
 			}
 			waits := clock.waited()
 			if len(waits) != len(tc.maxWaits) {
-				t.Fatalf("%s\nreadLive(): waited %v, want %d waits of at most %v", tc.reason, waits, len(tc.maxWaits), tc.maxWaits)
+				t.Fatalf("%s\nreadState(): waited %v, want %d waits of at most %v", tc.reason, waits, len(tc.maxWaits), tc.maxWaits)
 			}
 			for i, w := range waits {
 				if w < tc.maxWaits[i]/2 || w > tc.maxWaits[i] {
-					t.Errorf("%s\nreadLive(): wait %d is %s, want it in [%s, %s]", tc.reason, i, w, tc.maxWaits[i]/2, tc.maxWaits[i])
+					t.Errorf("%s\nreadState(): wait %d is %s, want it in [%s, %s]", tc.reason, i, w, tc.maxWaits[i]/2, tc.maxWaits[i])
 				}
 			}
 		})
@@ -100,8 +100,8 @@ func TestReadLiveCancelled(t *testing.T) {
 	cancel()
 	c := &fakeClient{region: "cn-hangzhou", serviceStatus: func(context.Context) (bool, error) { return false, errThrottled }}
 	e := New(Options{Clock: blockedClock{newFakeClock()}, Rand: rand.NewPCG(1, 2)})
-	if _, err := e.readLive(ctx, c); !cloud.IsKind(err, cloud.KindThrottled) {
-		t.Errorf("readLive() with a cancelled context: error %v, want the throttling error", err)
+	if _, err := e.readState(ctx, c, nil); !cloud.IsKind(err, cloud.KindThrottled) {
+		t.Errorf("readState() with a cancelled context: error %v, want the throttling error", err)
 	}
 }
 

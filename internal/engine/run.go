@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tmsync/tmsync/internal/apply"
 	"github.com/tmsync/tmsync/internal/cloud"
@@ -89,9 +90,10 @@ func (r *Run) Applied() (add, change, destroy int) {
 // lock first, then reads live state once per account and region (stacks
 // there share one snapshot), then plans each stack with the others of the
 // run in view. It returns one run per stack, in order; a stack that failed
-// keeps its error in Err. obs, if not nil, gets a Planned event per stack.
+// keeps its error in Err. obs, if not nil, gets the ReadRetrying events of
+// the reads and a Planned event per stack.
 func (e *Engine) Plan(ctx context.Context, stacks []*spec.Stack, obs Observer) []*Run {
-	runs := e.prepareAll(ctx, stacks, e.opts.Lock)
+	runs := e.prepareAll(ctx, stacks, e.opts.Lock, time.Time{}, obs)
 	if obs != nil {
 		for _, r := range runs {
 			obs(Event{Type: Planned, Run: r})
@@ -102,11 +104,13 @@ func (e *Engine) Plan(ctx context.Context, stacks []*spec.Stack, obs Observer) [
 
 // Drift plans each stack on its own, as tmsync drift reports them: with
 // no lock, no other stack in view and a read of live state per stack.
-// Each run is released at once; only its plan or error is kept.
+// Each run is released at once; only its plan or error is kept. obs gets
+// events as with Plan.
 func (e *Engine) Drift(ctx context.Context, stacks []*spec.Stack, obs Observer) []*Run {
 	runs := make([]*Run, 0, len(stacks))
+	unreachableBy := e.clock.Now().Add(UnreachableFor)
 	for _, st := range stacks {
-		r := e.prepareAll(ctx, []*spec.Stack{st}, false)[0]
+		r := e.prepareAll(ctx, []*spec.Stack{st}, false, unreachableBy, obs)[0]
 		r.Release()
 		if obs != nil {
 			obs(Event{Type: Planned, Run: r})
@@ -119,8 +123,10 @@ func (e *Engine) Drift(ctx context.Context, stacks []*spec.Stack, obs Observer) 
 // prepareAll opens a client for each stack and takes every lock first, then
 // reads live state once per account and region (stacks there share one
 // snapshot), then plans each stack. Runs whose stack failed keep the error
-// in Err.
-func (e *Engine) prepareAll(ctx context.Context, stacks []*spec.Stack, lock bool) []*Run {
+// in Err. An endpoint that cannot be reached is given up on at
+// unreachableBy, or UnreachableFor after the locks are taken when it is
+// zero; obs, if not nil, is told of every retry of a read.
+func (e *Engine) prepareAll(ctx context.Context, stacks []*spec.Stack, lock bool, unreachableBy time.Time, obs Observer) []*Run {
 	o := e.opts
 	runs := make([]*Run, len(stacks))
 	note := func(r *Run, err error) {
@@ -144,16 +150,27 @@ func (e *Engine) prepareAll(ctx context.Context, stacks []*spec.Stack, lock bool
 			r.unlock = unlock
 		}
 	}
+	if unreachableBy.IsZero() {
+		unreachableBy = e.clock.Now().Add(UnreachableFor)
+	}
 	snaps := map[string]*cloud.Snapshot{}
+	// A read that failed is not tried again for the other stacks of its
+	// account and region: they get its error.
+	failed := map[string]error{}
 	for _, r := range runs {
 		if r.Err != nil {
 			continue
 		}
 		key := accountRegion(r.Stack)
+		if err := failed[key]; err != nil {
+			note(r, err)
+			continue
+		}
 		if snaps[key] == nil {
-			snap, err := e.readState(ctx, r.Client, stacksOf(stacks, key))
+			snap, err := e.readToPlan(ctx, r, stacksOf(stacks, key), unreachableBy, obs)
 			if err != nil {
-				note(r, fmt.Errorf("read live state of %s: %w", r.Stack.Region, err))
+				failed[key] = fmt.Errorf("read live state of %s: %w", r.Stack.Region, err)
+				note(r, failed[key])
 				continue
 			}
 			snaps[key] = snap

@@ -30,14 +30,15 @@ type Saved struct {
 // PlanSaved prepares the apply of a saved plan: it refuses a plan made for
 // another endpoint, region, stack or version, or expired; takes the
 // stack's lock; reads live state; and resumes the plan on it. The run's
-// Plan is the steps still to do, for Apply; it always takes the lock.
-func (e *Engine) PlanSaved(ctx context.Context, f *planfile.File) *Run {
+// Plan is the steps still to do, for Apply; it always takes the lock. obs,
+// if not nil, gets the ReadRetrying events of the read.
+func (e *Engine) PlanSaved(ctx context.Context, f *planfile.File, obs Observer) *Run {
 	r := &Run{Stack: f.Desired, Saved: &Saved{File: f}}
-	r.Err = e.prepareSaved(ctx, r, f)
+	r.Err = e.prepareSaved(ctx, r, f, obs)
 	return r
 }
 
-func (e *Engine) prepareSaved(ctx context.Context, r *Run, f *planfile.File) error {
+func (e *Engine) prepareSaved(ctx context.Context, r *Run, f *planfile.File, obs Observer) error {
 	o := e.opts
 	c, closeFn, err := o.Open(ctx, f.Region, f.Desired.Profile)
 	if err != nil {
@@ -52,7 +53,7 @@ func (e *Engine) prepareSaved(ctx context.Context, r *Run, f *planfile.File) err
 		return err
 	}
 	r.unlock = unlock
-	if r.Snapshot, err = e.readState(ctx, c, []*spec.Stack{f.Desired}); err != nil {
+	if r.Snapshot, err = e.readToPlan(ctx, r, []*spec.Stack{f.Desired}, e.clock.Now().Add(UnreachableFor), obs); err != nil {
 		return fmt.Errorf("read live state of %s: %w", f.Region, err)
 	}
 	po := f.Options.PlanOptions(c.Endpoint())

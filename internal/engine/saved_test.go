@@ -78,7 +78,7 @@ func TestPlanSaved(t *testing.T) {
 			clock.NewTimer(tc.after)
 			f.live["cn-hangzhou"] = tc.live
 
-			got := e.PlanSaved(context.Background(), file)
+			got := e.PlanSaved(context.Background(), file, nil)
 			defer got.Release()
 			if !errors.Is(got.Err, tc.err) || (tc.err == nil) != (got.Err == nil) {
 				t.Errorf("%s\nPlanSaved(): error %v, want %v", tc.reason, got.Err, tc.err)

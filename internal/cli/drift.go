@@ -36,6 +36,9 @@ Examples:
 			if err != nil {
 				return err
 			}
+			if err := noPlanFiles("drift", o.paths); err != nil {
+				return err
+			}
 			return runDrift(c.Context, o, c.App.Writer, c.App.ErrWriter)
 		},
 	}

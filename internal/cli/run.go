@@ -229,6 +229,9 @@ Examples:
 			if err != nil {
 				return err
 			}
+			if err := noPlanFiles("plan", o.paths); err != nil {
+				return err
+			}
 			return runPlan(c.Context, o, c.App.Writer, c.App.ErrWriter)
 		},
 	}
@@ -314,8 +317,11 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if len(c.StringSlice("file")) == 0 && c.Args().Len() == 1 && isPlanFile(c.Args().First()) {
+			if len(c.StringSlice("file")) == 0 && c.Args().Len() == 1 && planFileLike(c.Args().First(), true) {
 				return runApplySaved(c.Context, c.Args().First(), o, c.App.Writer, c.App.ErrWriter)
+			}
+			if err := noPlanFiles("apply", o.paths); err != nil {
+				return err
 			}
 			return runApply(c.Context, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
 		},
@@ -363,6 +369,9 @@ Examples:
 				}
 				st := &spec.Stack{Name: name, Region: region}
 				return applyStacks(c.Context, []*spec.Stack{st}, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
+			}
+			if err := noPlanFiles("destroy", o.paths); err != nil {
+				return err
 			}
 			return runApply(c.Context, o, c.App.Reader, c.App.Writer, c.App.ErrWriter)
 		},

@@ -10,7 +10,6 @@ import (
 
 	ucli "github.com/urfave/cli/v2"
 
-	"github.com/tmsync/tmsync/internal/planfile"
 	"github.com/tmsync/tmsync/internal/views"
 )
 
@@ -103,13 +102,8 @@ func showOptionsFrom(c *ucli.Context) (showOptions, bool, error) {
 }
 
 func runShow(o showOptions, stdout, stderr io.Writer, now time.Time) error {
-	b, err := planfile.LoadBundle(o.path)
-	switch {
-	case errors.Is(err, planfile.ErrTampered):
-		return withHint(err, "the file was changed after tmsync plan wrote it; make a new one with tmsync plan --out FILE")
-	case errors.Is(err, planfile.ErrInvalid):
-		return withHint(err, "tmsync show reads the files that tmsync plan --out FILE writes, with the same tmsync version")
-	case err != nil:
+	b, key, err := loadPlan(o.path)
+	if err != nil {
 		return err
 	}
 	// Expiry is not enforced here, since reviewing an old plan is harmless,
@@ -137,7 +131,11 @@ func runShow(o showOptions, stdout, stderr io.Writer, now time.Time) error {
 	if f.Expired(now) {
 		status = "expired"
 	}
-	fmt.Fprintf(stdout, "Saved plan %s: made by tmsync %s at %s, %s %s.\n\n", o.path, f.ToolVersion,
-		f.CreatedAt.Format(time.RFC3339), status, f.ExpiresAt.Format(time.RFC3339))
+	signed := "not signed (set " + planKeyEnv + " to sign plans)"
+	if key != nil {
+		signed = "signed with " + planKeyEnv
+	}
+	fmt.Fprintf(stdout, "Saved plan %s: made by tmsync %s at %s, %s %s, %s.\n\n", o.path, f.ToolVersion,
+		f.CreatedAt.Format(time.RFC3339), status, f.ExpiresAt.Format(time.RFC3339), signed)
 	return views.TextMulti(stdout, plans, views.TextOptions{Color: o.color})
 }

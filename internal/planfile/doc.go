@@ -15,9 +15,14 @@
 // carries its own checksum (so that a File handed on alone can be verified)
 // and the bundle has one over all of them (so that dropping or reordering a
 // stack is noticed too). A checksum is the SHA-256 of the canonical JSON (as
-// encoding/json writes it, without the checksum field): it catches edits and
-// corruption, not a forger, who can recompute it; a saved plan is as
-// trustworthy as the place it is kept.
+// encoding/json writes it, without the checksum field): it detects
+// corruption only, since whoever can edit the file can compute it again, so
+// an unsigned saved plan is as trustworthy as the place it is kept. With a
+// Key (tmsync takes it from TMSYNC_PLAN_KEY) every checksum is instead an
+// HMAC-SHA256 keyed by it ("hmac-sha256:..."): only a holder of the key can
+// make one, so a plan edited and checksummed again is refused. A signed plan
+// is read only with the key it was signed with, and with a key only signed
+// plans are read. The key is never written to the file or put in an error.
 //
 // Reading is strict: at most 64 MiB, no unknown fields, no trailing data, a
 // known format version, consistent stacks and regions, and checksums that

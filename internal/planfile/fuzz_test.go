@@ -24,15 +24,15 @@ func FuzzLoad(f *testing.F) {
 	f.Add(saved(f, "web"))
 	f.Add(saved(f, "web", "dns"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		b, err := read(bytes.NewReader(data), 1<<20)
+		b, err := read(bytes.NewReader(data), 1<<20, nil)
 		if err != nil {
 			return
 		}
-		again, err := b.encode()
+		again, err := b.encode(nil)
 		if err != nil {
 			t.Fatalf("a bundle that was read cannot be written: %v", err)
 		}
-		b2, err := ReadBundle(bytes.NewReader(again))
+		b2, err := ReadBundle(bytes.NewReader(again), nil)
 		if err != nil {
 			t.Fatalf("a bundle that was written cannot be read: %v", err)
 		}

@@ -2,6 +2,7 @@ package planfile
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tmsync/tmsync/internal/cloud"
@@ -34,8 +36,20 @@ const DefaultTTL = time.Hour
 // MaxSize is the largest file Load reads.
 const MaxSize = 64 << 20
 
-// checksumPrefix names the hash, so that it can change without ambiguity.
-const checksumPrefix = "sha256:"
+// The prefixes of a checksum name how it was made, so that it can change
+// without ambiguity: a SHA-256, or an HMAC-SHA256 keyed by a Key.
+const (
+	checksumPrefix = "sha256:"
+	signedPrefix   = "hmac-sha256:"
+)
+
+// A Key signs saved plans: each checksum is then an HMAC-SHA256 keyed by
+// it, which only a holder of the key can make, so that a plan changed and
+// checksummed again by someone without it is refused. A nil Key makes and
+// checks plain SHA-256 checksums, which catch corruption and careless
+// edits only. A Key is a secret: nothing here writes it anywhere or puts it
+// in an error.
+type Key []byte
 
 // Errors a caller can test for with errors.Is.
 var (
@@ -43,8 +57,13 @@ var (
 	// contradicts itself.
 	ErrInvalid = errors.New("not a valid tmsync saved plan")
 	// ErrTampered: a checksum does not match; the file changed after it
-	// was written.
+	// was written (or, for a signed plan, was signed with another key).
 	ErrTampered = errors.New("saved plan was changed after it was written")
+	// ErrKeyNeeded: the plan is signed and no key was given to check it.
+	ErrKeyNeeded = errors.New("saved plan is signed with a key, and no key was given to check it")
+	// ErrNotSigned: a key was given and the plan is not signed with one:
+	// anyone could have written it.
+	ErrNotSigned = errors.New("saved plan is not signed, and a key was given: anyone could have written it")
 	// ErrExpired: the plan is older than its expiry (see ExpiredError).
 	ErrExpired = errors.New("saved plan expired")
 	// ErrForeign: the plan was made for another endpoint, region, stack
@@ -121,7 +140,8 @@ type File struct {
 	// against.
 	Snapshot *cloud.Snapshot `json:"snapshot"`
 	// Checksum is "sha256:" and the hex SHA-256 of the File's canonical
-	// JSON without this field. Save sets it.
+	// JSON without this field, or with a Key "hmac-sha256:" and the hex
+	// HMAC-SHA256 of it. Save sets it.
 	Checksum string `json:"checksum,omitempty"`
 }
 
@@ -191,15 +211,16 @@ type bundleDoc struct {
 }
 
 // Save writes f to path as a bundle of one; see SaveBundle.
-func Save(path string, f *File) error {
-	return SaveBundle(path, &Bundle{Files: []*File{f}})
+func Save(path string, f *File, key Key) error {
+	return SaveBundle(path, &Bundle{Files: []*File{f}}, key)
 }
 
-// SaveBundle checks b, sets the checksums of its files, and writes it to
-// path atomically (a reader sees the old file or the new one, never half of
-// one) with mode 0600: a plan names the account's objects.
-func SaveBundle(path string, b *Bundle) error {
-	data, err := b.encode()
+// SaveBundle checks b, sets the checksums of its files (signed with key,
+// unless it is nil), and writes it to path atomically (a reader sees the
+// old file or the new one, never half of one) with mode 0600: a plan names
+// the account's objects.
+func SaveBundle(path string, b *Bundle, key Key) error {
+	data, err := b.encode(key)
 	if err != nil {
 		return fmt.Errorf("save plan to %s: %w", path, err)
 	}
@@ -210,7 +231,7 @@ func SaveBundle(path string, b *Bundle) error {
 }
 
 // encode validates b, sets every checksum, and returns the document.
-func (b *Bundle) encode() ([]byte, error) {
+func (b *Bundle) encode(key Key) ([]byte, error) {
 	for _, f := range b.Files {
 		if f == nil {
 			return nil, fmt.Errorf("%w: a bundle entry is nil", ErrInvalid)
@@ -222,14 +243,14 @@ func (b *Bundle) encode() ([]byte, error) {
 	}
 	for _, f := range b.Files {
 		f.DesiredHash = DesiredHash(f.Desired)
-		sum, err := f.sum()
+		sum, err := f.sum(key)
 		if err != nil {
 			return nil, err
 		}
 		f.Checksum = sum
 	}
 	doc := bundleDoc{Kind: kind, FormatVersion: FormatVersion, Files: b.Files}
-	sum, err := checksum(doc)
+	sum, err := sign(doc, key)
 	if err != nil {
 		return nil, err
 	}
@@ -246,11 +267,51 @@ func (b *Bundle) encode() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// sum returns the checksum of f, whatever its Checksum field holds.
-func (f *File) sum() (string, error) {
+// sum returns the checksum of f made with key, whatever its Checksum field
+// holds.
+func (f *File) sum(key Key) (string, error) {
 	cp := *f
 	cp.Checksum = ""
-	return checksum(&cp)
+	return sign(&cp, key)
+}
+
+// sign is checksum with a key: the HMAC-SHA256 of v's canonical JSON, or
+// its SHA-256 when key is nil.
+func sign(v any, key Key) (string, error) {
+	if key == nil {
+		return checksum(v)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write(b)
+	return signedPrefix + hex.EncodeToString(m.Sum(nil)), nil
+}
+
+// verify checks want, the checksum of v in the file, with key; what names
+// v in errors.
+func verify(want string, v any, key Key, what string) error {
+	signed := strings.HasPrefix(want, signedPrefix)
+	switch {
+	case signed && key == nil:
+		return fmt.Errorf("%w: %s", ErrKeyNeeded, what)
+	case !signed && key != nil:
+		return fmt.Errorf("%w: %s has a plain checksum", ErrNotSigned, what)
+	}
+	got, err := sign(v, key)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if hmac.Equal([]byte(want), []byte(got)) {
+		return nil
+	}
+	if signed {
+		return fmt.Errorf("%w: %s does not match its signature: it was signed with another key, or changed after it was written; run tmsync plan again",
+			ErrTampered, what)
+	}
+	return fmt.Errorf("%w: %s does not match its checksum; run tmsync plan again", ErrTampered, what)
 }
 
 // checksum is the SHA-256 of v's canonical JSON: encoding/json's compact
@@ -295,8 +356,8 @@ func writeAtomic(path string, data []byte) (err error) {
 
 // Load reads the saved plan at path, which must hold exactly one stack; use
 // LoadBundle for a plan of several.
-func Load(path string) (*File, error) {
-	b, err := LoadBundle(path)
+func Load(path string, key Key) (*File, error) {
+	b, err := LoadBundle(path, key)
 	if err != nil {
 		return nil, err
 	}
@@ -307,13 +368,13 @@ func Load(path string) (*File, error) {
 }
 
 // LoadBundle reads the saved plans at path; see ReadBundle.
-func LoadBundle(path string) (*Bundle, error) {
+func LoadBundle(path string, key Key) (*Bundle, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read saved plan: %w", err)
 	}
 	defer f.Close()
-	b, err := ReadBundle(f)
+	b, err := ReadBundle(f, key)
 	if err != nil {
 		return nil, fmt.Errorf("read saved plan %s: %w", path, err)
 	}
@@ -322,13 +383,15 @@ func LoadBundle(path string) (*Bundle, error) {
 
 // ReadBundle reads saved plans from r strictly: at most MaxSize bytes, no
 // unknown fields or trailing data, a known format, consistent content, and
-// every checksum verified (ErrTampered otherwise). It does not check expiry
-// or what the plans were made for: see Check.
-func ReadBundle(r io.Reader) (*Bundle, error) {
-	return read(r, MaxSize)
+// every checksum verified with key (ErrTampered otherwise). A plan signed
+// with a key needs it (ErrKeyNeeded), and with a key only a plan signed
+// with it is read (ErrNotSigned). It does not check expiry or what the
+// plans were made for: see Check.
+func ReadBundle(r io.Reader, key Key) (*Bundle, error) {
+	return read(r, MaxSize, key)
 }
 
-func read(r io.Reader, limit int64) (*Bundle, error) {
+func read(r io.Reader, limit int64, key Key) (*Bundle, error) {
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err
@@ -336,10 +399,13 @@ func read(r io.Reader, limit int64) (*Bundle, error) {
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("%w: larger than %d MiB", ErrInvalid, limit>>20)
 	}
-	return decode(data)
+	return decode(data, key)
 }
 
-func decode(data []byte) (*Bundle, error) {
+func decode(data []byte, key Key) (*Bundle, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, fmt.Errorf("%w: the file is empty", ErrInvalid)
+	}
 	// First what the document is, leniently, for a useful error when it
 	// is something else.
 	var head struct {
@@ -379,13 +445,10 @@ func decode(data []byte) (*Bundle, error) {
 		return nil, err
 	}
 	for _, f := range b.Files {
-		sum, err := f.sum()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
-		if f.Checksum != sum {
-			return nil, fmt.Errorf("%w: the plan of stack %s does not match its checksum; run tmsync plan again",
-				ErrTampered, f.Stack)
+		cp := *f
+		cp.Checksum = ""
+		if err := verify(f.Checksum, &cp, key, "the plan of stack "+f.Stack); err != nil {
+			return nil, err
 		}
 		if f.DesiredHash != DesiredHash(f.Desired) {
 			return nil, fmt.Errorf("%w: the desired state of stack %s does not match its hash; run tmsync plan again",
@@ -394,12 +457,8 @@ func decode(data []byte) (*Bundle, error) {
 	}
 	want := doc.Checksum
 	doc.Checksum = ""
-	sum, err := checksum(doc)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	if want != sum {
-		return nil, fmt.Errorf("%w: the list of stacks does not match its checksum; run tmsync plan again", ErrTampered)
+	if err := verify(want, doc, key, "the list of stacks"); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

@@ -63,10 +63,10 @@ func encodeJSON(t testing.TB, v any) string {
 func TestSaveLoadRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "plan.json")
 	f := newFile(t, "web")
-	if err := Save(path, f); err != nil {
+	if err := Save(path, f, nil); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Load(path)
+	got, err := Load(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestSaveFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := Save(path, newFile(t, "web")); err != nil {
+	if err := Save(path, newFile(t, "web"), nil); err != nil {
 		t.Fatalf("Save over an existing file: %v", err)
 	}
 	entries, err := os.ReadDir(dir)
@@ -127,7 +127,7 @@ func TestSaveFile(t *testing.T) {
 			t.Errorf("mode %v, want 0600", st.Mode().Perm())
 		}
 	}
-	if err := Save(filepath.Join(dir, "missing", "plan.json"), newFile(t, "web")); err == nil {
+	if err := Save(filepath.Join(dir, "missing", "plan.json"), newFile(t, "web"), nil); err == nil {
 		t.Errorf("Save into a missing directory succeeded")
 	}
 }
@@ -135,10 +135,10 @@ func TestSaveFile(t *testing.T) {
 func TestBundle(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "plan.json")
 	b := &Bundle{Files: []*File{newFile(t, "web"), newFile(t, "dns")}}
-	if err := SaveBundle(path, b); err != nil {
+	if err := SaveBundle(path, b, nil); err != nil {
 		t.Fatal(err)
 	}
-	got, err := LoadBundle(path)
+	got, err := LoadBundle(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +152,11 @@ func TestBundle(t *testing.T) {
 	if got.Stack("dns") == nil || got.Stack("nope") != nil {
 		t.Errorf("Stack lookup: dns=%v nope=%v", got.Stack("dns"), got.Stack("nope"))
 	}
-	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "2 stacks") {
+	if _, err := Load(path, nil); err == nil || !strings.Contains(err.Error(), "2 stacks") {
 		t.Errorf("Load of a bundle of two: err = %v, want one saying it holds 2 stacks", err)
 	}
 	dup := &Bundle{Files: []*File{newFile(t, "web"), newFile(t, "web")}}
-	if err := SaveBundle(path, dup); !errors.Is(err, ErrInvalid) {
+	if err := SaveBundle(path, dup, nil); !errors.Is(err, ErrInvalid) {
 		t.Errorf("SaveBundle with a stack twice: err = %v, want ErrInvalid", err)
 	}
 }
@@ -168,7 +168,7 @@ func saved(t testing.TB, stacks ...string) []byte {
 	for _, s := range stacks {
 		b.Files = append(b.Files, newFile(t, s))
 	}
-	data, err := b.encode()
+	data, err := b.encode(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func resum(t *testing.T, data []byte) []byte {
 		t.Fatal(err)
 	}
 	for _, f := range doc.Files {
-		sum, err := f.sum()
+		sum, err := f.sum(nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -304,7 +304,7 @@ func TestReadErrors(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := ReadBundle(bytes.NewReader(tc.data))
+			_, err := ReadBundle(bytes.NewReader(tc.data), nil)
 			if tc.want == nil {
 				if err != nil {
 					t.Errorf("%s: %v", tc.reason, err)
@@ -320,10 +320,10 @@ func TestReadErrors(t *testing.T) {
 
 func TestReadSizeLimit(t *testing.T) {
 	data := saved(t, "web")
-	if _, err := read(bytes.NewReader(data), int64(len(data))); err != nil {
+	if _, err := read(bytes.NewReader(data), int64(len(data)), nil); err != nil {
 		t.Errorf("a file of exactly the limit: %v", err)
 	}
-	if _, err := read(bytes.NewReader(data), int64(len(data)-1)); !errors.Is(err, ErrInvalid) {
+	if _, err := read(bytes.NewReader(data), int64(len(data)-1), nil); !errors.Is(err, ErrInvalid) {
 		t.Errorf("a file one byte over the limit: err = %v, want ErrInvalid", err)
 	}
 }

@@ -556,6 +556,10 @@ func (r *runner) timeoutError(ctx context.Context, s *plan.Step, err error, stat
 	if status == "" {
 		status = "unknown"
 	}
+	if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// The run was cancelled (SIGINT, SIGTERM), not timed out.
+		return fmt.Errorf("interrupted while waiting for %s, last status %s: %w", what, status, err)
+	}
 	return fmt.Errorf("timed out after %s waiting for %s, last status %s: %w", r.opts.Timeout, what, status, err)
 }
 

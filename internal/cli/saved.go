@@ -129,9 +129,7 @@ func savePlans(path string, runs []*engine.Run, o runOptions) error {
 		if r.Plan == nil {
 			return errors.New("not saving the plan: some stacks failed to plan")
 		}
-		po := o.plan
-		po.Endpoint = r.Client.Endpoint()
-		f := planfile.New(r.Plan, r.Stack, r.Snapshot, po, version(), now)
+		f := planfile.New(r.Plan, r.Stack, r.Snapshot, r.PlanOptions, version(), now)
 		if o.expiresIn > 0 {
 			f.ExpiresAt = f.CreatedAt.Add(o.expiresIn)
 		}

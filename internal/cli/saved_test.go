@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tmsync/tmsync/internal/plan"
+	"github.com/tmsync/tmsync/internal/planfile"
 )
 
 // TestSignedSavedPlans: with TMSYNC_PLAN_KEY, plan --out signs the plan
@@ -169,5 +172,40 @@ func TestPlanFileArguments(t *testing.T) {
 				t.Errorf("%s: a spec error:\n%s", tc.reason, stderr)
 			}
 		})
+	}
+}
+
+// TestTamperedPlanIsNotStale: a saved plan whose steps were edited and
+// checksummed again is refused as changed after it was written, not
+// reported as live state that changed since it was saved.
+func TestTamperedPlanIsNotStale(t *testing.T) {
+	t.Setenv("TMSYNC_ENDPOINT", "")
+	t.Setenv(planKeyEnv, "")
+	dir := t.TempDir()
+	writeSpec(t, dir, "s.yaml", "stack: s\nregion: cn-hangzhou\nfilters:\n  web: {}\n")
+	local := []string{"--endpoint", "local", "--state-dir", filepath.Join(dir, "state"), "--lock-dir", filepath.Join(dir, "locks")}
+	path := filepath.Join(dir, "plan.json")
+	if code, _, stderr := run(t, append([]string{"plan", "-f", dir, "--out", path}, local...)...); code != ExitOK {
+		t.Fatalf("plan --out: exit %d\n%s", code, stderr)
+	}
+	// Edit the create into another filter's and write the file again:
+	// SaveBundle checksums it as a forger would.
+	b, err := planfile.LoadBundle(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := b.Files[0].Plan.Steps[0].Op.(*plan.CreateFilter)
+	op.Name = "evil"
+	if err := planfile.SaveBundle(path, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{append([]string{"apply", path}, local...), {"show", path}} {
+		code, stdout, stderr := run(t, args...)
+		if code != ExitError {
+			t.Errorf("%s: exit %d, want %d\n%s", args[0], code, ExitError, stdout)
+		}
+		if want := "saved plan was changed after it was written"; !strings.Contains(stderr, want) || strings.Contains(stderr, "Live state") {
+			t.Errorf("%s: stderr does not say %q, or says live state changed:\n%s", args[0], want, stderr)
+		}
 	}
 }

@@ -21,6 +21,9 @@ type Run struct {
 	Client   cloud.Client    // nil when it could not be opened
 	Snapshot *cloud.Snapshot // live state the plan was computed from
 	Plan     *plan.Plan      // nil when the stack could not be planned
+	// PlanOptions are the options Plan was computed with; a saved plan
+	// keeps them to compute it again.
+	PlanOptions plan.Options
 	// Err says why the stack could not be planned, or what went wrong
 	// around its apply (the journal). Failed steps are in Result.
 	Err error
@@ -188,7 +191,7 @@ func (e *Engine) prepareAll(ctx context.Context, stacks []*spec.Stack, lock bool
 		// What the plan changes in mirrored traffic is worked out beside
 		// it, from the same inputs, so that Compute stays as fast as it is.
 		p.Traffic = traffic.ForPlan(r.Stack, r.Snapshot, p)
-		r.Plan = p
+		r.Plan, r.PlanOptions = p, po
 	}
 	checkSessionsPerSource(runs)
 	return runs

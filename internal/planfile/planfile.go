@@ -17,6 +17,7 @@ import (
 	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/spec"
+	"github.com/tmsync/tmsync/internal/traffic"
 )
 
 // FormatVersion is the version of the saved-plan format: an envelope around
@@ -454,6 +455,9 @@ func decode(data []byte, key Key) (*Bundle, error) {
 			return nil, fmt.Errorf("%w: the desired state of stack %s does not match its hash; run tmsync plan again",
 				ErrTampered, f.Stack)
 		}
+		if err := f.follows(); err != nil {
+			return nil, err
+		}
 	}
 	want := doc.Checksum
 	doc.Checksum = ""
@@ -461,6 +465,38 @@ func decode(data []byte, key Key) (*Bundle, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// follows checks that f's plan is the plan of its own desired state and
+// snapshot with its options, as tmsync plan made it (with what it changes
+// in mirrored traffic beside it): a file edited and checksummed again (a
+// plain checksum proves only that the file is what someone wrote) would
+// otherwise pass for a plan whose live state moved since, or show steps
+// that were never planned. Unmanaged objects are left out: they depend on
+// the other stacks of the run, which are not saved. Whatever a plan is
+// computed from must be saved in the File for this to hold.
+func (f *File) follows() error {
+	again, err := plan.Compute(f.Desired, f.Snapshot, f.Options.PlanOptions(f.Endpoint))
+	if err != nil {
+		return fmt.Errorf("%w: the plan of stack %s cannot be computed again from its desired state and snapshot (%v); run tmsync plan again",
+			ErrTampered, f.Stack, err)
+	}
+	again.Traffic = traffic.ForPlan(f.Desired, f.Snapshot, again)
+	saved := *f.Plan
+	saved.Unmanaged, again.Unmanaged = nil, nil
+	a, err := json.Marshal(&saved)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	b, err := json.Marshal(again)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if !bytes.Equal(a, b) {
+		return fmt.Errorf("%w: the plan of stack %s is not the plan of its own desired state and snapshot; run tmsync plan again",
+			ErrTampered, f.Stack)
+	}
+	return nil
 }
 
 // validate checks that b says one thing throughout: each File agrees with

@@ -16,6 +16,7 @@ import (
 	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/spec"
+	"github.com/tmsync/tmsync/internal/traffic"
 )
 
 const (
@@ -48,6 +49,8 @@ func newFile(t testing.TB, stack string) *File {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// As the engine does: what the plan changes in traffic beside it.
+	p.Traffic = traffic.ForPlan(desired, snap, p)
 	return New(p, desired, snap, opts, testVersion, t0)
 }
 

@@ -400,7 +400,7 @@ func (r *runner) execute(ctx context.Context, st *stepState, sl *slot) {
 			generations++
 			tok = plan.NextToken(tok)
 			r.obs(Event{Type: StepRetrying, Step: s.ID, Address: s.Addr(), Op: s.Kind(), Attempt: generations, Notice: StaleToken,
-				Message: fmt.Sprintf("%s %s never showed in List: it was deleted since the token was first used; creating again with the next token", listKind(s), id)})
+				Message: fmt.Sprintf("%s %s never showed in List within --gone-after (%s): it was deleted since the token was first used, or List does not show it yet; creating again with the next token", listKind(s), id, r.opts.GoneAfter)})
 			continue
 		}
 		if errors.Is(err, errReplayed) && generations < maxGenerations {

@@ -254,6 +254,9 @@ func (b *builder) tags(v any, f *file, p string) cloud.Tags {
 	out := cloud.Tags{}
 	for _, k := range sortedKeys(m) {
 		kp := ptr(p, k)
+		if f.tainted(kp) {
+			continue
+		}
 		lk := strings.ToLower(k)
 		for _, prefix := range []string{"tmsync:", "acs:", "aliyun"} {
 			if strings.HasPrefix(lk, prefix) {

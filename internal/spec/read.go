@@ -62,6 +62,10 @@ type file struct {
 	// bad holds the pointers of values the schema rejected; semantic
 	// checks skip objects under them so one mistake is reported once.
 	bad map[string]bool
+	// badKeys holds the pointers of mapping keys the schema rejected:
+	// the key and its value are skipped, the mapping's other keys are
+	// still checked.
+	badKeys map[string]bool
 }
 
 // pos returns the position of the value at pointer ptr, or of its closest
@@ -88,10 +92,15 @@ func (f *file) keyPos(ptr string) Pos {
 }
 
 // tainted reports whether the schema rejected the value at ptr or anything
-// inside it.
+// inside it, or the key of ptr or of a mapping it is in.
 func (f *file) tainted(ptr string) bool {
 	for p := range f.bad {
 		if p == ptr || strings.HasPrefix(p, ptr+"/") {
+			return true
+		}
+	}
+	for k := range f.badKeys {
+		if k == ptr || strings.HasPrefix(ptr, k+"/") {
 			return true
 		}
 	}
@@ -312,6 +321,7 @@ func (f *file) read(d *diags) (ok bool) {
 	f.nodes = map[string]*yaml.Node{}
 	f.keys = map[string]*yaml.Node{}
 	f.bad = map[string]bool{}
+	f.badKeys = map[string]bool{}
 	f.merged = map[string]bool{}
 	c := converter{f: f, d: d}
 	v, err := c.value(root, "", 0)

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"gopkg.in/yaml.v3"
@@ -83,11 +85,17 @@ func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
 	sch, _ := schemaAt(e.AbsoluteKeywordLocation).(map[string]any)
 	path := display(inst)
 	val, _ := f.get(inst)
-	f.bad[inst] = true
 
 	if strings.Contains(e.KeywordLocation, "/propertyNames/") {
 		// The validator checks a key as if it were a value at the key's
-		// own location; the key is what to fix.
+		// own location; the key is what to fix. The location of an empty
+		// key is the mapping's own (the validator joins no empty token):
+		// put it back, so that the key is reported where it is, under its
+		// mapping, and only it is left out of the checks that follow.
+		if f.emptyKey(inst, kw, sch) {
+			inst = ptr(inst, "")
+		}
+		f.badKeys[inst] = true
 		key := lastToken(inst)
 		hint := "rename the key"
 		if m, ok := sch["patternErrorMessage"].(string); ok {
@@ -105,6 +113,7 @@ func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
 		return
 	}
 
+	f.bad[inst] = true
 	at := f.pos(inst)
 	if f.merged[inst] && (kw == "required" || kw == "additionalProperties") {
 		return
@@ -203,6 +212,31 @@ func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
 	default:
 		d.add(at, "see docs/spec.md or run tmsync schema", "%s: %s", path, e.Message)
 	}
+}
+
+// emptyKey reports whether a propertyNames error at inst, of keyword kw of
+// schema sch, is about an empty key of the mapping at inst rather than
+// about the key inst names: the mapping has an empty key, and the named
+// key passes the keyword.
+func (f *file) emptyKey(inst, kw string, sch map[string]any) bool {
+	obj, ok := f.get(inst)
+	m, isMap := obj.(map[string]any)
+	if !ok || !isMap {
+		return false
+	}
+	if _, has := m[""]; !has || inst == "" {
+		return false
+	}
+	named := lastToken(inst)
+	switch kw {
+	case "minLength":
+		n, _ := sch["minLength"].(float64)
+		return float64(utf8.RuneCountInString(named)) >= n
+	case "pattern":
+		re, err := regexp.Compile(fmt.Sprint(sch["pattern"]))
+		return err == nil && re.MatchString(named) && !re.MatchString("")
+	}
+	return false
 }
 
 // describeSchema returns the schema's description as a hint when it has one.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -45,6 +46,35 @@ func TestVersion(t *testing.T) {
 		code := Main(append([]string{"tmsync"}, args...), nil, &stdout, &stderr)
 		if diff := cmp.Diff("tmsync "+version()+"\n", stdout.String()); code != ExitOK || diff != "" {
 			t.Errorf("tmsync %s: exit %d, stdout -want +got:\n%s", strings.Join(args, " "), code, diff)
+		}
+	}
+}
+
+// TestHelpExitCodes: the exit codes in every command's help name only flags
+// the command has: show and validate have no --detailed-exitcode, so their
+// help does not offer exit code 2.
+func TestHelpExitCodes(t *testing.T) {
+	flagRE := regexp.MustCompile(`--[a-z][a-z-]*`)
+	for _, cmd := range commands() {
+		var stdout, stderr bytes.Buffer
+		if code := Main([]string{"tmsync", cmd.Name, "--help"}, nil, &stdout, &stderr); code != ExitOK {
+			t.Fatalf("tmsync %s --help: exit %d\n%s", cmd.Name, code, stderr.String())
+		}
+		_, codes, ok := strings.Cut(stdout.String(), "Exit codes:\n")
+		if !ok {
+			continue
+		}
+		codes, _, _ = strings.Cut(codes, "\n\n")
+		has := map[string]bool{}
+		for _, f := range cmd.Flags {
+			for _, n := range f.Names() {
+				has["--"+n] = true
+			}
+		}
+		for _, f := range flagRE.FindAllString(codes, -1) {
+			if !has[f] {
+				t.Errorf("tmsync %s --help: the exit codes name %s, which %s does not take:\n%s", cmd.Name, f, cmd.Name, codes)
+			}
 		}
 	}
 }

@@ -56,7 +56,9 @@ Examples:
    tmsync explain -f specs/ --filter web --packet 'udp 10.0.0.5:5353 > 8.8.8.8:53' --live
    tmsync explain -f specs/ --filter web --packet 'icmp 10.1.2.3 > 10.0.0.5' --format json
 
-` + exitCodesHelp,
+Exit codes:
+   0  the packet was decided, mirrored or not
+   1  any error (invalid spec or packet, no such filter, live state unreadable)`,
 		Flags: append([]ucli.Flag{
 			specFlag(),
 			&ucli.StringFlag{Name: "filter", Usage: "the filter: its `KEY` in the spec (with --live, a tmf- ID too)"},

@@ -38,8 +38,8 @@ func showCommand() *ucli.Command {
 		ArgsUsage: "FILE",
 		Description: `Renders a plan saved by tmsync plan --out FILE in any of the views of
    tmsync plan: text for a terminal, json for tools, markdown for a pull-request
-   comment. The file's checksums are verified: a file changed after it was
-   written is refused. An expired plan is still shown, with a warning, since
+   comment. The file's checksums are verified (with TMSYNC_PLAN_KEY set, its
+   signature): a file changed after it was written is refused. An expired plan is still shown, with a warning, since
    tmsync apply will refuse it.
 
 Examples:
@@ -48,7 +48,9 @@ Examples:
    tmsync show plan.json --format markdown > comment.md
    tmsync show plan.json --format json | jq '.changes[] | select(.action == "delete")'
 
-` + exitCodesHelp,
+Exit codes:
+   0  the plan was shown (an expired one too, with a warning)
+   1  any error (no saved plan, not one, changed after it was written, signed with another key)`,
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text, json or markdown"},
 			&ucli.BoolFlag{Name: "no-color", Usage: "never colour the output (NO_COLOR is honoured too)"},

@@ -58,7 +58,9 @@ Examples:
    tmsync validate -f specs/ --strict        # warnings fail the check
    tmsync validate -f testdata/ --endpoint local
 
-` + exitCodesHelp,
+Exit codes:
+   0  every spec is valid (warnings included)
+   1  a spec is invalid, or none was given`,
 		Flags: []ucli.Flag{
 			specFlag(),
 			&ucli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},

@@ -42,7 +42,8 @@ func endpointFlags() []ucli.Flag {
 			EnvVars: []string{"TMSYNC_ENDPOINT"},
 			Usage: "what to talk to: empty for the region's Alibaba Cloud endpoint, `local` for the " +
 				"emulator in-process (state in --state-dir, no credentials), or an endpoint such as " +
-				"http://127.0.0.1:8080, 127.0.0.1:8080 or https://vpc.example.com",
+				"http://127.0.0.1:8080, 127.0.0.1:8080 or https://vpc.example.com (never with user:password@: " +
+				"credentials come from the credentials chain)",
 		},
 		&ucli.StringFlag{
 			Name:    "profile",
@@ -87,17 +88,28 @@ func (o endpointOptions) local() bool { return strings.EqualFold(o.Endpoint, loc
 // validate checks the options without opening anything, so that a command
 // can refuse bad flags before reading specs.
 func (o endpointOptions) validate() error {
-	if !o.local() {
-		if _, _, err := aliyun.ParseEndpoint(o.Endpoint); err != nil {
-			return withHint(fmt.Errorf("--endpoint: %w", err),
-				"use `local`, a URL such as http://127.0.0.1:8080, or host:port")
-		}
+	if err := checkEndpoint(o.Endpoint); err != nil {
+		return err
 	}
 	if o.RequestTimeout < 0 {
 		return fmt.Errorf("--request-timeout must not be negative, got %s", o.RequestTimeout)
 	}
 	if o.local() && o.StateDir == "" {
 		return errors.New("--state-dir must not be empty with --endpoint local")
+	}
+	return nil
+}
+
+// checkEndpoint refuses an --endpoint value that is neither `local` nor an
+// endpoint aliyun.ParseEndpoint takes. Its error never quotes user
+// information, which ParseEndpoint refuses.
+func checkEndpoint(e string) error {
+	if strings.EqualFold(e, localEndpoint) {
+		return nil
+	}
+	if _, _, err := aliyun.ParseEndpoint(e); err != nil {
+		return withHint(fmt.Errorf("--endpoint: %w", err),
+			"use `local`, a URL such as http://127.0.0.1:8080, or host:port")
 	}
 	return nil
 }

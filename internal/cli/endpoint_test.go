@@ -216,3 +216,59 @@ func pooled() int {
 	defer localEmulators.mu.Unlock()
 	return len(localEmulators.servers)
 }
+
+// TestEndpointUserInfo: every command that takes --endpoint (or
+// TMSYNC_ENDPOINT) refuses user information in it, and never prints the
+// password, whatever else is wrong with the value.
+func TestEndpointUserInfo(t *testing.T) {
+	const secret = "s3cr3t-pa55w0rd"
+	dir := t.TempDir()
+	writeSpec(t, dir, "s.yaml", "stack: s\nregion: cn-hangzhou\nfilters:\n  web: {}\n")
+	args := map[string][]string{
+		"plan": {"-f", dir}, "apply": {"-f", dir, "--auto-approve"}, "destroy": {"-f", dir, "--auto-approve"},
+		"drift": {"-f", dir}, "validate": {"-f", dir}, "export": {"--region", "cn-hangzhou"}, "doctor": {"--region", "cn-hangzhou"},
+		"explain": {"-f", dir, "--filter", "web", "--packet", "tcp 10.1.2.3:5555 > 10.0.0.5:443"},
+	}
+	endpoints := []string{"http://admin:" + secret + "@127.0.0.1:1", "admin:" + secret + "@127.0.0.1:1", "https://admin:" + secret + "@host:bad"}
+	for _, cmd := range commands() {
+		takes := false
+		for _, f := range cmd.Flags {
+			takes = takes || f.Names()[0] == "endpoint"
+		}
+		if !takes {
+			continue
+		}
+		extra, ok := args[cmd.Name]
+		if !ok {
+			t.Errorf("%s takes --endpoint and has no case", cmd.Name)
+			continue
+		}
+		for _, ep := range endpoints {
+			for _, viaEnv := range []bool{false, true} {
+				t.Run(cmd.Name, func(t *testing.T) {
+					a := append([]string{cmd.Name}, extra...)
+					t.Setenv("TMSYNC_ENDPOINT", "")
+					if viaEnv {
+						t.Setenv("TMSYNC_ENDPOINT", ep)
+					} else {
+						a = append(a, "--endpoint", ep)
+					}
+					lock := t.TempDir()
+					if cmd.Name != "validate" && cmd.Name != "export" && cmd.Name != "doctor" && cmd.Name != "explain" {
+						a = append(a, "--lock-dir", lock)
+					}
+					code, stdout, stderr := run(t, a...)
+					if code != ExitError {
+						t.Errorf("exit %d, want %d", code, ExitError)
+					}
+					if !strings.Contains(stderr, "user information (user:password@) is not allowed") {
+						t.Errorf("stderr does not refuse the user information:\n%s", stderr)
+					}
+					if strings.Contains(stdout+stderr, secret) {
+						t.Errorf("the password is printed:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+					}
+				})
+			}
+		}
+	}
+}

@@ -118,7 +118,9 @@ func (o *explainOptions) check() error {
 	if o.live {
 		return o.endpoint.validate()
 	}
-	return nil
+	// Without --live the endpoint only says which regions the spec may
+	// name, as with validate; one plan would refuse is refused here too.
+	return checkEndpoint(o.endpoint.Endpoint)
 }
 
 // An explanation is what explain found, as --format json writes it.

@@ -32,7 +32,9 @@ func (o validateOptions) check() error {
 	if o.format != "text" && o.format != "json" {
 		return withHint(fmt.Errorf("unknown --format %q", o.format), "use --format text or --format json")
 	}
-	return nil
+	// Checked as plan checks it, though validate talks to no endpoint: an
+	// endpoint plan would refuse is refused here too.
+	return checkEndpoint(o.endpoint)
 }
 
 func validateCommand() *ucli.Command {

@@ -2,6 +2,7 @@ package aliyun
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/alibabacloud-go/tea/tea"
@@ -36,6 +37,8 @@ func TestParseEndpoint(t *testing.T) {
 		"OtherScheme":   {"only http and https", "ftp://x", want{err: true}},
 		"NoHost":        {"a URL needs a host", "http://", want{err: true}},
 		"Space":         {"garbage is refused", "not an endpoint", want{err: true}},
+		"UserInfo":      {"credentials in the URL are refused", "http://user:pass@127.0.0.1:1", want{err: true}},
+		"BareUserInfo":  {"also in a bare host:port", "user:pass@127.0.0.1:1", want{err: true}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -46,6 +49,38 @@ func TestParseEndpoint(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); diff != "" {
 				t.Errorf("%s\nParseEndpoint(%q): -want +got:\n%s", tc.reason, tc.in, diff)
+			}
+		})
+	}
+}
+
+// TestParseEndpointHidesUserInfo: whatever is wrong with an endpoint that
+// carries user information, the error never quotes the password.
+func TestParseEndpointHidesUserInfo(t *testing.T) {
+	const secret = "s3cr3t-pa55"
+	cases := map[string]struct {
+		reason string
+		in     string
+		want   string
+	}{
+		"URL":       {"a URL with user and password", "http://user:" + secret + "@127.0.0.1:1", `endpoint "http://***@127.0.0.1:1": user information`},
+		"Bare":      {"a bare host:port", "user:" + secret + "@127.0.0.1:1", `endpoint "***@127.0.0.1:1": user information`},
+		"BadPort":   {"a URL that does not parse", "https://user:" + secret + "@host:bad", `endpoint "https://***@host:bad": user information`},
+		"BadHost":   {"another", "http://user:" + secret + "@[::1", `endpoint "http://***@[::1": user information`},
+		"Slash":     {"a password with a slash", "http://user:" + secret + "/x@host", `endpoint "http://***@host": user information`},
+		"At":        {"a password with an @", "http://user:" + secret + "@x@host", `endpoint "http://***@host": user information`},
+		"NoUser":    {"a URL that does not parse, without user information", "http://127.0.0.1:bad", `endpoint "http://127.0.0.1:bad": invalid port ":bad" after host`},
+		"OnlyUser":  {"a user without password", "https://" + secret + "@host", `endpoint "https://***@host": user information`},
+		"BadScheme": {"another scheme", "ftp://user:" + secret + "@host", `endpoint "ftp://***@host": user information`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := ParseEndpoint(tc.in)
+			if err == nil {
+				t.Fatalf("%s: ParseEndpoint(%q) took it", tc.reason, tc.in)
+			}
+			if strings.Contains(err.Error(), secret) || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("%s: error %q, want it to start with %q and never hold the password", tc.reason, err, tc.want)
 			}
 		})
 	}

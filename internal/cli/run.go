@@ -504,7 +504,7 @@ func (v *applyView) observe(e engine.Event) {
 		res := r.Result
 		fmt.Fprintf(v.progress, "Dry run: %d checked, %d not checkable, %d failed.\n", len(res.Checked), len(res.NotCheckable), len(res.Failed))
 		for _, n := range res.NotCheckable {
-			fmt.Fprintf(v.progress, "  not checkable: %s: %s\n", n.Step, n.Because)
+			fmt.Fprintf(v.progress, "  not checkable: %s: %s\n", n.Step, views.Clean(n.Because))
 		}
 	case engine.Converged, engine.NotConverged:
 		add, change, destroy := r.Applied()
@@ -522,7 +522,7 @@ func (v *applyView) observe(e engine.Event) {
 func (v *applyView) result(r *engine.Run) error {
 	if r.Result != nil {
 		for _, l := range r.Result.LeftOut {
-			fmt.Fprintf(v.progress, "Not added: source %s of %s, which the API refuses: %s\n", l.ENI, l.Address, l.Message)
+			fmt.Fprintf(v.progress, "Not added: source %s of %s, which the API refuses: %s\n", views.Clean(l.ENI), l.Address, views.Clean(l.Message))
 		}
 		if err := reportFailures(v.progress, r.Result); err != nil {
 			return err
@@ -537,7 +537,7 @@ func reportFailures(w io.Writer, res *apply.Result) error {
 	}
 	fmt.Fprintf(w, "Applied %d steps, %d failed, %d skipped:\n", len(res.Applied), len(res.Failed), len(res.Skipped))
 	for _, f := range res.Failed {
-		fmt.Fprintf(w, "  failed:  %s: %s\n", f.Step, f.Message)
+		fmt.Fprintf(w, "  failed:  %s: %s\n", f.Step, views.Clean(f.Message))
 	}
 	// Skips that share a reason (a thousand creates not sent after a
 	// quota refusal) are listed up to a few, then counted.
@@ -545,12 +545,12 @@ func reportFailures(w io.Writer, res *apply.Result) error {
 	shown := map[string]int{}
 	for _, s := range res.Skipped {
 		if shown[s.Because]++; shown[s.Because] <= perReason {
-			fmt.Fprintf(w, "  skipped: %s: %s\n", s.Step, s.Because)
+			fmt.Fprintf(w, "  skipped: %s: %s\n", s.Step, views.Clean(s.Because))
 		}
 	}
 	for _, s := range res.Skipped {
 		if n := shown[s.Because]; n > perReason {
-			fmt.Fprintf(w, "  ... and %d more skipped: %s\n", n-perReason, s.Because)
+			fmt.Fprintf(w, "  ... and %d more skipped: %s\n", n-perReason, views.Clean(s.Because))
 			shown[s.Because] = 0
 		}
 	}
@@ -559,7 +559,10 @@ func reportFailures(w io.Writer, res *apply.Result) error {
 }
 
 // printEvent writes one line for e; took is how long its step has run.
+// What the API or a plan said (IDs, codes, messages) is cleaned of control
+// and bidirectional formatting characters.
 func printEvent(w io.Writer, e apply.Event, took time.Duration) {
+	e.ObjectID, e.Code, e.Message = views.Clean(e.ObjectID), views.Clean(e.Code), views.Clean(e.Message)
 	id := ""
 	if e.ObjectID != "" {
 		id = " (" + e.ObjectID + ")"
@@ -635,7 +638,7 @@ func readProgress(w io.Writer) engine.Observer {
 		}
 		rt := e.Retry
 		fmt.Fprintf(w, "Reading live state of %s at %s: attempt %d failed (%s), %s so far; retrying in %s\n",
-			rt.Region, rt.Endpoint, rt.Attempt, retryReason(rt.Err), rt.Elapsed.Round(100*time.Millisecond), rt.Wait.Round(100*time.Millisecond))
+			rt.Region, rt.Endpoint, rt.Attempt, views.Clean(retryReason(rt.Err)), rt.Elapsed.Round(100*time.Millisecond), rt.Wait.Round(100*time.Millisecond))
 	}
 }
 

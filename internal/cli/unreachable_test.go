@@ -154,3 +154,26 @@ func TestRetryLines(t *testing.T) {
 		})
 	}
 }
+
+// TestProgressLinesClean: what the API or a plan says in a progress line
+// (an object's ID, an error message) reaches the terminal without control
+// or bidirectional formatting characters.
+func TestProgressLinesClean(t *testing.T) {
+	const rlo = "\u202e"
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	id := plan.StepID{Addr: plan.FilterAddr("web"), Op: plan.OpCreateFilter, N: 1}
+	var b bytes.Buffer
+	v := newApplyView("text", &b, &b)
+	v.observe(engine.Event{Type: engine.StepEvent, Step: apply.Event{Type: apply.StepFinished, Time: t0, Step: id,
+		Address: plan.FilterAddr("web"), Op: plan.OpCreateFilter, ObjectID: "tmf-1" + rlo + "x"}})
+	v.observe(engine.Event{Type: engine.StepEvent, Step: apply.Event{Type: apply.StepFailed, Time: t0, Step: id,
+		Address: plan.FilterAddr("web"), Op: plan.OpCreateFilter, Message: "name \"a" + rlo + "b\" \x1b[31mrefused"}})
+	reportFailures(&b, &apply.Result{Failed: []apply.Failure{{Step: id, Address: plan.FilterAddr("web"), Message: "a" + rlo + "b"}}})
+	want := "filter.web: create-filter done (tmf-1\uFFFDx) [0s]\n" +
+		"filter.web: create-filter failed: name \"a\uFFFDb\" \uFFFD[31mrefused\n" +
+		"Applied 0 steps, 1 failed, 0 skipped:\n" +
+		"  failed:  filter.web/create-filter/1: a\uFFFDb\n"
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("-want +got:\n%s", diff)
+	}
+}

@@ -202,7 +202,7 @@ func oneLine(f field) string {
 
 // header is the first line of a plan in every view.
 func header(d *document) string {
-	return fmt.Sprintf("%s: stack %s, region %s, endpoint %s", titled(d.title), d.Stack, d.Region, endpointName(d.Endpoint))
+	return fmt.Sprintf("%s: stack %s, region %s, endpoint %s", titled(d.title), clean(d.Stack), clean(d.Region), endpointName(d.Endpoint))
 }
 
 func endpointName(e string) string {

@@ -137,7 +137,10 @@ func joinLines(ls []string) string {
 	return strings.Join(ls, "\n") + "\n"
 }
 
-// quote returns s as a JSON string without HTML escaping.
+// quote returns s as a JSON string without HTML escaping, with control
+// characters (as JSON does) and bidirectional formatting characters written
+// as \u escapes: a name from live state can neither move the terminal's
+// cursor nor reorder what a reviewer reads around it.
 func quote(s string) string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -145,18 +148,44 @@ func quote(s string) string {
 	if err := enc.Encode(s); err != nil {
 		return fmt.Sprintf("%q", s)
 	}
-	return strings.TrimSuffix(b.String(), "\n")
+	q := strings.TrimSuffix(b.String(), "\n")
+	if !strings.ContainsFunc(q, bidi) {
+		return q
+	}
+	var out strings.Builder
+	for _, r := range q {
+		if bidi(r) {
+			fmt.Fprintf(&out, "\\u%04x", r)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	return out.String()
 }
 
 // clean makes free text from the plan (notes, gaps, which may quote live
-// names) safe to print: control characters become U+FFFD.
+// names) safe to print: control characters and bidirectional formatting
+// characters become U+FFFD.
 func clean(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || bidi(r) {
 			return unicode.ReplacementChar
 		}
 		return r
 	}, s)
+}
+
+// Clean is clean for the lines other packages print from what the API or a
+// plan says (progress lines of an apply): control characters and
+// bidirectional formatting characters become U+FFFD.
+func Clean(s string) string { return clean(s) }
+
+// bidi reports whether r is a bidirectional formatting character: the
+// embeddings and overrides U+202A-U+202E, the isolates U+2066-U+2069, and
+// the marks U+200E, U+200F and U+061C. Text holding them reads in another
+// order than it is (CVE-2021-42574), so no view shows them as they are.
+func bidi(r rune) bool {
+	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 func sortedKeys(m map[string]any) []string {

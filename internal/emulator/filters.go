@@ -52,7 +52,7 @@ func createFilter(c *call) (any, error) {
 		f.setRules(d.dir, rules)
 		c.created(typeRule, len(rules))
 	}
-	r.Filters[f.ID] = f
+	c.st.putFilter(c.region, f)
 	c.touch(f.ID)
 	c.created(typeFilter, 1)
 	return struct {
@@ -100,10 +100,8 @@ func deleteFilter(c *call) (any, error) {
 	if err := f.ruleBusy(""); err != nil {
 		return nil, err
 	}
-	for _, s := range c.rs().sortedSessions() {
-		if s.FilterID == f.ID {
-			return nil, newErr(400, "DependencyViolation.TrafficMirrorSession", "The specified filter %s is in use by traffic mirror session %s.", f.ID, s.ID)
-		}
+	if s := c.rs().firstSession(func(s *session) bool { return s.FilterID == f.ID }); s != nil {
+		return nil, newErr(400, "DependencyViolation.TrafficMirrorSession", "The specified filter %s is in use by traffic mirror session %s.", f.ID, s.ID)
 	}
 	until := c.until()
 	f = c.mutFilter(f)
@@ -566,20 +564,23 @@ func listFilters(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		TotalCount           string
-		Count                int
-		MaxResults           int
-		NextToken            string
-		TrafficMirrorFilters []filterJSON
-	}{strconv.Itoa(len(match)), pg.to - pg.from, pg.maxResults, pg.next, []filterJSON{}}
-	for _, f := range match[pg.from:pg.to] {
-		out.TrafficMirrorFilters = append(out.TrafficMirrorFilters, filterJSON{
-			TrafficMirrorFilterId: f.ID, TrafficMirrorFilterName: f.Name,
-			TrafficMirrorFilterDescription: f.Description, TrafficMirrorFilterStatus: f.Status,
-			ResourceGroupId: f.ResourceGroupID, CreationTime: creationTime(f.Created),
-			Tags: tagsJSON(f.Tags), IngressRules: rulesJSON(f, "ingress"), EgressRules: rulesJSON(f, "egress"),
-		})
-	}
-	return out, nil
+	items := match[pg.from:pg.to]
+	return deferred(func() any {
+		out := struct {
+			TotalCount           string
+			Count                int
+			MaxResults           int
+			NextToken            string
+			TrafficMirrorFilters []filterJSON
+		}{strconv.Itoa(len(match)), pg.to - pg.from, pg.maxResults, pg.next, make([]filterJSON, 0, len(items))}
+		for _, f := range items {
+			out.TrafficMirrorFilters = append(out.TrafficMirrorFilters, filterJSON{
+				TrafficMirrorFilterId: f.ID, TrafficMirrorFilterName: f.Name,
+				TrafficMirrorFilterDescription: f.Description, TrafficMirrorFilterStatus: f.Status,
+				ResourceGroupId: f.ResourceGroupID, CreationTime: creationTime(f.Created),
+				Tags: tagsJSON(f.Tags), IngressRules: rulesJSON(f, "ingress"), EgressRules: rulesJSON(f, "egress"),
+			})
+		}
+		return out
+	}), nil
 }

@@ -97,7 +97,7 @@ type call struct {
 	dryRun  bool
 	listLag time.Duration
 	inv     *heldInventory
-	st      *state // a private copy for writes
+	st      *state // for a write, with a transaction in progress
 	touched []string
 	creates map[string]int
 }
@@ -120,18 +120,19 @@ func (c *call) rs() *regionState {
 }
 
 // mutFilter puts a private copy of f in the write's state and returns it.
-// Objects are shared between a state and its clones (and the file store's
-// encoding cache), so a write never changes one in place: copy on write.
+// The object replaced stays as it was, for the transaction to put back and
+// for the file store's encoding cache: a write never changes an object in
+// place, it copies on write.
 func (c *call) mutFilter(f *filter) *filter {
 	n := f.clone()
-	c.rs().Filters[n.ID] = n
+	c.st.putFilter(c.region, n)
 	return n
 }
 
 // mutSession is mutFilter for sessions.
 func (c *call) mutSession(s *session) *session {
 	n := s.clone()
-	c.rs().Sessions[n.ID] = n
+	c.st.putSession(c.region, n)
 	return n
 }
 
@@ -183,10 +184,7 @@ func (c *call) newID(prefix string) string {
 	}
 }
 
-func (c *call) nextSeq() int64 {
-	c.st.Seq++
-	return c.st.Seq
-}
+func (c *call) nextSeq() int64 { return c.st.nextSeq() }
 
 // until is the deadline of a transition that starts now.
 func (c *call) until() time.Time { return c.now.Add(c.s.opts.AsyncDelay) }

@@ -645,9 +645,13 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 // wrote nothing would send an empty 200, which clients take as success.
 func abort() { panic(http.ErrAbortHandler) }
 
-// commit runs the operation against the state under the store's lock.
+// commit runs the operation against the state under the store's lock. A
+// read's answer is encoded after the lock is released: it holds only
+// objects, which are never changed in place, and values of its own.
 func (s *Server) commit(op operation, c *call, token string) outcome {
 	var out outcome
+	var readResp any
+	var readErr error
 	tk := tokenKey(c.region, c.action, token)
 	err := s.store.do(func(st *state) (bool, error) {
 		// The inventory is read under the store's lock, which its changes
@@ -656,8 +660,7 @@ func (s *Server) commit(op operation, c *call, token string) outcome {
 		changed := st.settle(c.now, s.lim.tokenTTL)
 		if !op.write {
 			c.st = st
-			resp, herr := op.fn(c)
-			out = finish(resp, herr)
+			readResp, readErr = op.fn(c)
 			return changed, nil
 		}
 		fp := fingerprint(c.p)
@@ -674,35 +677,43 @@ func (s *Server) commit(op operation, c *call, token string) outcome {
 				return changed, nil
 			}
 		}
-		work := st.clone()
-		c.st = work
+		// The write runs on the state itself, in a transaction that a
+		// refused or dry-run request (or a panic) rolls back.
+		tx := st.begin()
+		defer tx.rollback()
+		c.st = st
 		resp, herr := op.fn(c)
 		out = finish(resp, herr)
 		out.ids = c.touched
 		if c.dryRun {
+			tx.rollback()
 			if out.err == nil {
 				out = outcome{err: errDryRun}
 			}
 			return changed, nil
 		}
 		if out.err != nil {
+			tx.rollback()
 			if token != "" && s.lim.refusedUsesToken {
-				st.Tokens[tk] = &tokenEntry{Fingerprint: fp, Time: c.now, Status: out.err.status,
-					Code: out.err.code, Message: out.err.msg, ResourceIDs: c.touched}
+				st.setToken(tk, &tokenEntry{Fingerprint: fp, Time: c.now, Status: out.err.status,
+					Code: out.err.code, Message: out.err.msg, ResourceIDs: c.touched})
 				changed = true
 			}
 			return changed, nil
 		}
 		if token != "" {
-			work.Tokens[tk] = &tokenEntry{Fingerprint: fp, Time: c.now, Status: out.status, Body: out.body, ResourceIDs: c.touched}
+			st.setToken(tk, &tokenEntry{Fingerprint: fp, Time: c.now, Status: out.status, Body: out.body, ResourceIDs: c.touched})
 		}
 		out.creates = c.creates
-		*st = *work
+		tx.commit()
 		return true, nil
 	})
 	if err != nil {
 		s.logf("state: %v", err)
 		return outcome{err: newErr(500, "InternalError", "The request processing has failed due to some unknown error: %v", err)}
+	}
+	if !op.write {
+		out = finish(readResp, readErr)
 	}
 	return out
 }
@@ -719,8 +730,16 @@ func finish(resp any, err error) outcome {
 	if err != nil {
 		return outcome{err: asAPIError(err)}
 	}
+	if d, ok := resp.(deferred); ok {
+		resp = d()
+	}
 	return outcome{status: 200, body: mustJSON(resp)}
 }
+
+// A deferred answer is built when it is encoded: for a read, after the
+// store's lock is released. It may read objects of the state, which are
+// never changed in place, but no map of it.
+type deferred func() any
 
 // mustJSON encodes v as the service does: without Go's HTML escaping, so
 // "&" in a Recommend URL stays "&".

@@ -88,7 +88,7 @@ func createSession(c *call) (any, error) {
 	}
 	s.object = c.newObject()
 	s.ID = c.newID("tms-")
-	r.Sessions[s.ID] = s
+	c.st.putSession(c.region, s)
 	c.touch(s.ID)
 	c.created(typeSession, 1)
 	return struct {
@@ -135,10 +135,8 @@ func (c *call) checkENI(id string) error {
 // checkPriority refuses a session priority another session of the region
 // holds (self may keep its own).
 func (c *call) checkPriority(r *regionState, prio int, self string) error {
-	for _, o := range r.sortedSessions() {
-		if o.ID != self && o.Priority == prio {
-			return errDuplicate("Priority", "The priority %d is already used by traffic mirror session %s in region %s.", prio, o.ID, c.region)
-		}
+	if o := r.firstSession(func(o *session) bool { return o.ID != self && o.Priority == prio }); o != nil {
+		return errDuplicate("Priority", "The priority %d is already used by traffic mirror session %s in region %s.", prio, o.ID, c.region)
 	}
 	return nil
 }
@@ -275,7 +273,7 @@ func updateSession(c *call) (any, error) {
 		n.Enabled = v
 	}
 	n.transition(statusModifying, c.until())
-	r.Sessions[s.ID] = n
+	c.st.putSession(c.region, n)
 	return struct{}{}, nil
 }
 
@@ -421,23 +419,26 @@ func listSessions(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := struct {
-		TotalCount            string
-		NextToken             string
-		TrafficMirrorSessions []sessionJSON
-	}{strconv.Itoa(len(match)), pg.next, []sessionJSON{}}
-	for _, s := range match[pg.from:pg.to] {
-		out.TrafficMirrorSessions = append(out.TrafficMirrorSessions, sessionJSON{
-			TrafficMirrorSessionId: s.ID, TrafficMirrorSessionName: s.Name,
-			TrafficMirrorSessionDescription: s.Description, TrafficMirrorSessionStatus: s.Status,
-			TrafficMirrorSessionBusinessStatus: "Normal", TrafficMirrorFilterId: s.FilterID,
-			TrafficMirrorSourceIds: append([]string{}, s.SourceIDs...), TrafficMirrorTargetId: s.TargetID,
-			TrafficMirrorTargetType: s.TargetType, Priority: s.Priority, VirtualNetworkId: s.VNI,
-			PacketLength: s.PacketLength, Enabled: s.Enabled, ResourceGroupId: s.ResourceGroupID,
-			CreationTime: creationTime(s.Created), Tags: tagsJSON(s.Tags),
-		})
-	}
-	return out, nil
+	items := match[pg.from:pg.to]
+	return deferred(func() any {
+		out := struct {
+			TotalCount            string
+			NextToken             string
+			TrafficMirrorSessions []sessionJSON
+		}{strconv.Itoa(len(match)), pg.next, make([]sessionJSON, 0, len(items))}
+		for _, s := range items {
+			out.TrafficMirrorSessions = append(out.TrafficMirrorSessions, sessionJSON{
+				TrafficMirrorSessionId: s.ID, TrafficMirrorSessionName: s.Name,
+				TrafficMirrorSessionDescription: s.Description, TrafficMirrorSessionStatus: s.Status,
+				TrafficMirrorSessionBusinessStatus: "Normal", TrafficMirrorFilterId: s.FilterID,
+				TrafficMirrorSourceIds: append([]string{}, s.SourceIDs...), TrafficMirrorTargetId: s.TargetID,
+				TrafficMirrorTargetType: s.TargetType, Priority: s.Priority, VirtualNetworkId: s.VNI,
+				PacketLength: s.PacketLength, Enabled: s.Enabled, ResourceGroupId: s.ResourceGroupID,
+				CreationTime: creationTime(s.Created), Tags: tagsJSON(s.Tags),
+			})
+		}
+		return out
+	}), nil
 }
 
 func contains(xs []string, x string) bool {

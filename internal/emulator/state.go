@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"cmp"
+	"container/heap"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -19,9 +20,12 @@ const (
 // stateFormat is the version of the state file layout.
 const stateFormat = 1
 
-// state is everything the emulator remembers. It is a plain value so it can
-// be saved as JSON, cloned for a request, and swapped in on success: a
-// refused request leaves no trace.
+// state is everything the emulator remembers, saved as JSON. A write runs
+// on it in a transaction (see txn) that a refused request rolls back, so it
+// leaves no trace. Objects are never changed in place: a write replaces an
+// object by a changed copy, which lets a transaction keep the object it
+// replaced and the file store reuse the encoding of every object a request
+// left alone.
 type state struct {
 	Format int `json:"format"`
 	// Secret signs NextToken values so forged ones are refused, also
@@ -35,6 +39,19 @@ type state struct {
 	Regions              map[string]*regionState `json:"regions"`
 	// Tokens maps tokenKey(region, action, token) to its first answer.
 	Tokens map[string]*tokenEntry `json:"tokens"`
+
+	// What follows is derived from the fields above, never saved, and
+	// built again when a state is read (indexed false).
+
+	// deadlines holds the pending transitions of objects, soonest first,
+	// and tokenTimes the tokens, oldest first, so settle looks only at
+	// what is due. Entries may be stale (an object since settled, changed
+	// or gone); settle checks the object itself.
+	deadlines  deadlineHeap
+	tokenTimes deadlineHeap
+	indexed    bool
+	// tx is the write in progress, nil outside one.
+	tx *txn
 }
 
 type regionState struct {
@@ -42,6 +59,13 @@ type regionState struct {
 	ServiceOpen *bool               `json:"service_open,omitempty"`
 	Filters     map[string]*filter  `json:"filters"`
 	Sessions    map[string]*session `json:"sessions"`
+
+	// Derived, never saved: the filter of each rule ID, and the IDs of
+	// filters and of sessions in creation order, built on first use
+	// (nil, or ok false) and kept up to date by putFilter and the others.
+	rules                         map[string]string
+	filterOrder, sessionOrder     []string
+	filterOrderOK, sessionOrderOK bool
 }
 
 type tag struct {
@@ -130,6 +154,7 @@ func (st *state) region(id string) *regionState {
 	if r == nil {
 		r = &regionState{Filters: map[string]*filter{}, Sessions: map[string]*session{}}
 		st.Regions[id] = r
+		st.log(change{kind: regionAdded, region: id})
 	}
 	return r
 }
@@ -144,36 +169,6 @@ func (st *state) peekRegion(id string) *regionState {
 
 func tokenKey(region, action, token string) string {
 	return region + "\x00" + action + "\x00" + token
-}
-
-// clone returns a copy whose maps can change without touching st. Objects
-// and token entries are shared: they are never changed in place (a write
-// replaces an object by a changed copy), which keeps a clone cheap and lets
-// the file store reuse the encoding of every object a request left alone.
-func (st *state) clone() *state {
-	out := *st
-	out.Regions = make(map[string]*regionState, len(st.Regions))
-	for id, r := range st.Regions {
-		nr := &regionState{
-			Filters:  make(map[string]*filter, len(r.Filters)),
-			Sessions: make(map[string]*session, len(r.Sessions)),
-		}
-		if r.ServiceOpen != nil {
-			nr.ServiceOpen = Bool(*r.ServiceOpen)
-		}
-		for k, f := range r.Filters {
-			nr.Filters[k] = f
-		}
-		for k, s := range r.Sessions {
-			nr.Sessions[k] = s
-		}
-		out.Regions[id] = nr
-	}
-	out.Tokens = make(map[string]*tokenEntry, len(st.Tokens))
-	for k, v := range st.Tokens {
-		out.Tokens[k] = v
-	}
-	return &out
 }
 
 func (f *filter) clone() *filter {
@@ -223,60 +218,86 @@ func (f *filter) setRules(dir string, rs []*rule) {
 func settled(until, now time.Time) bool { return !now.Before(until) }
 
 // settle finishes every transition whose deadline has passed and forgets
-// expired tokens. It is deterministic in now, so a reader may settle its
-// copy without saving it. Changed objects are replaced, not changed in
-// place (see clone). It reports whether anything changed.
+// expired tokens. It is deterministic in now, so a reader may settle and
+// then read. It looks only at the objects and tokens that are due, found
+// in the deadline queues. Changed objects are replaced, not changed in
+// place. It reports whether anything changed.
 func (st *state) settle(now time.Time, ttl time.Duration) bool {
+	st.index()
 	changed := false
-	for _, r := range st.Regions {
-		for id, f := range r.Filters {
-			if !f.due(now) {
-				continue
-			}
-			changed = true
-			n := f.clone()
-			for _, dir := range []string{"ingress", "egress"} {
-				var kept []*rule
-				for _, ru := range n.rules(dir) {
-					if ru.Status != statusCreated && settled(ru.Until, now) {
-						if ru.Status == statusDeleting {
-							continue
-						}
-						ru.Status, ru.Until = statusCreated, time.Time{}
-					}
-					kept = append(kept, ru)
-				}
-				n.setRules(dir, kept)
-			}
-			if n.Status != statusCreated && settled(n.Until, now) {
-				if n.Status == statusDeleting {
-					delete(r.Filters, id)
-					continue
-				}
-				n.Status, n.Until = statusCreated, time.Time{}
-			}
-			r.Filters[id] = n
+	for len(st.deadlines) > 0 && !now.Before(st.deadlines[0].at) {
+		d := heap.Pop(&st.deadlines).(deadline)
+		r := st.Regions[d.region]
+		if r == nil {
+			continue
 		}
-		for id, s := range r.Sessions {
-			if s.Status != statusCreated && settled(s.Until, now) {
+		if d.session {
+			if s := r.Sessions[d.id]; s != nil && st.settleSession(d.region, s, now) {
 				changed = true
-				if s.Status == statusDeleting {
-					delete(r.Sessions, id)
-					continue
-				}
-				n := s.clone()
-				n.Status, n.Until = statusCreated, time.Time{}
-				r.Sessions[id] = n
 			}
+		} else if f := r.Filters[d.id]; f != nil && st.settleFilter(d.region, f, now) {
+			changed = true
 		}
 	}
-	for k, t := range st.Tokens {
-		if !now.Before(t.Time.Add(ttl)) {
-			delete(st.Tokens, k)
+	for len(st.tokenTimes) > 0 && !now.Before(st.tokenTimes[0].at.Add(ttl)) {
+		d := heap.Pop(&st.tokenTimes).(deadline)
+		// The key may have a newer entry than the one queued.
+		if t := st.Tokens[d.id]; t != nil && !now.Before(t.Time.Add(ttl)) {
+			delete(st.Tokens, d.id)
 			changed = true
 		}
 	}
 	return changed
+}
+
+// settleFilter finishes the transitions of filter f (and its rules) that
+// are due at now, and reports whether there were any.
+func (st *state) settleFilter(region string, f *filter, now time.Time) bool {
+	if !f.due(now) {
+		// A stale queue entry: queue the filter's own next deadline.
+		st.queueFilter(region, f)
+		return false
+	}
+	n := f.clone()
+	for _, dir := range []string{"ingress", "egress"} {
+		var kept []*rule
+		for _, ru := range n.rules(dir) {
+			if ru.Status != statusCreated && settled(ru.Until, now) {
+				if ru.Status == statusDeleting {
+					continue
+				}
+				ru.Status, ru.Until = statusCreated, time.Time{}
+			}
+			kept = append(kept, ru)
+		}
+		n.setRules(dir, kept)
+	}
+	if n.Status != statusCreated && settled(n.Until, now) {
+		if n.Status == statusDeleting {
+			st.removeFilter(region, f.ID)
+			return true
+		}
+		n.Status, n.Until = statusCreated, time.Time{}
+	}
+	st.putFilter(region, n)
+	return true
+}
+
+// settleSession finishes the transition of session s if it is due at now,
+// and reports whether it was.
+func (st *state) settleSession(region string, s *session, now time.Time) bool {
+	if s.Status == statusCreated || !settled(s.Until, now) {
+		st.queueSession(region, s)
+		return false
+	}
+	if s.Status == statusDeleting {
+		st.removeSession(region, s.ID)
+		return true
+	}
+	n := s.clone()
+	n.Status, n.Until = statusCreated, time.Time{}
+	st.putSession(region, n)
+	return true
 }
 
 // due reports whether the filter or one of its rules has a transition
@@ -297,39 +318,86 @@ func (f *filter) due(now time.Time) bool {
 
 // sortedFilters returns the region's filters in creation order.
 func (r *regionState) sortedFilters() []*filter {
-	out := make([]*filter, 0, len(r.Filters))
-	for _, f := range r.Filters {
-		out = append(out, f)
+	if !r.filterOrderOK {
+		r.filterOrder = r.filterOrder[:0]
+		for id := range r.Filters {
+			r.filterOrder = append(r.filterOrder, id)
+		}
+		slices.SortFunc(r.filterOrder, func(a, b string) int { return cmp.Compare(r.Filters[a].Seq, r.Filters[b].Seq) })
+		r.filterOrderOK = true
 	}
-	slices.SortFunc(out, func(a, b *filter) int { return cmp.Compare(a.Seq, b.Seq) })
+	out := make([]*filter, len(r.filterOrder))
+	for i, id := range r.filterOrder {
+		out[i] = r.Filters[id]
+	}
 	return out
 }
 
 // sortedSessions returns the region's sessions in creation order.
 func (r *regionState) sortedSessions() []*session {
-	out := make([]*session, 0, len(r.Sessions))
-	for _, s := range r.Sessions {
-		out = append(out, s)
+	if !r.sessionOrderOK {
+		r.sessionOrder = r.sessionOrder[:0]
+		for id := range r.Sessions {
+			r.sessionOrder = append(r.sessionOrder, id)
+		}
+		slices.SortFunc(r.sessionOrder, func(a, b string) int { return cmp.Compare(r.Sessions[a].Seq, r.Sessions[b].Seq) })
+		r.sessionOrderOK = true
 	}
-	slices.SortFunc(out, func(a, b *session) int { return cmp.Compare(a.Seq, b.Seq) })
+	out := make([]*session, len(r.sessionOrder))
+	for i, id := range r.sessionOrder {
+		out[i] = r.Sessions[id]
+	}
 	return out
+}
+
+// firstSession returns the first session in creation order that match
+// accepts, or nil; it makes no list of the sessions.
+func (r *regionState) firstSession(match func(*session) bool) *session {
+	var first *session
+	for _, s := range r.Sessions {
+		if (first == nil || s.Seq < first.Seq) && match(s) {
+			first = s
+		}
+	}
+	return first
 }
 
 // findRule returns the rule with id and its filter.
 func (r *regionState) findRule(id string) (*filter, *rule) {
-	for _, f := range r.Filters {
-		for _, ru := range f.Ingress {
-			if ru.ID == id {
-				return f, ru
-			}
+	if r.rules == nil {
+		r.rules = map[string]string{}
+		for _, f := range r.Filters {
+			r.indexRules(f, true)
 		}
-		for _, ru := range f.Egress {
-			if ru.ID == id {
-				return f, ru
-			}
+	}
+	f := r.Filters[r.rules[id]]
+	if f == nil {
+		return nil, nil
+	}
+	for _, ru := range f.Ingress {
+		if ru.ID == id {
+			return f, ru
+		}
+	}
+	for _, ru := range f.Egress {
+		if ru.ID == id {
+			return f, ru
 		}
 	}
 	return nil, nil
+}
+
+// indexRules adds the rules of f to the rule index, or removes them.
+func (r *regionState) indexRules(f *filter, add bool) {
+	for _, rs := range [][]*rule{f.Ingress, f.Egress} {
+		for _, ru := range rs {
+			if add {
+				r.rules[ru.ID] = f.ID
+			} else if r.rules[ru.ID] == f.ID {
+				delete(r.rules, ru.ID)
+			}
+		}
+	}
 }
 
 // hasID reports whether any object in any region has id, so generated IDs
@@ -395,7 +463,7 @@ func setTags(tags []tag, add []tag) []tag {
 func (st *state) dropDeletedSources(old, inv *heldInventory) bool {
 	changed := false
 	for region, r := range st.Regions {
-		for id, s := range r.Sessions {
+		for _, s := range r.Sessions {
 			kept := make([]string, 0, len(s.SourceIDs))
 			for _, src := range s.SourceIDs {
 				if inv.eni(region, src) || !old.eni(region, src) {
@@ -407,7 +475,7 @@ func (st *state) dropDeletedSources(old, inv *heldInventory) bool {
 			}
 			n := s.clone()
 			n.SourceIDs = kept
-			r.Sessions[id] = n
+			st.putSession(region, n)
 			changed = true
 		}
 	}

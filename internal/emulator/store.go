@@ -46,7 +46,7 @@ func (m *memStore) close() error { return nil }
 // the file is laid out one object per line and both directions are cached
 // per line: an unchanged line is never decoded or encoded again. That
 // keeps a request's cost close to a copy of the file, not a JSON round trip
-// of every object. Objects are never changed in place (see state.clone), so
+// of every object. Objects are never changed in place (see state), so
 // a pointer identifies its encoding.
 type fileStore struct {
 	mu    sync.Mutex // flock is per process; this serialises our goroutines

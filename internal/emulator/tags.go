@@ -269,7 +269,7 @@ func openService(c *call) (any, error) {
 		// Terraform treats this code as success (reference §3.13).
 		return nil, newErr(400, "ORDER.OPEND", "The traffic mirror service has already been opened in region %s (您已开通过).", c.region)
 	}
-	c.st.region(c.region).ServiceOpen = Bool(true)
+	c.st.setServiceOpen(c.region, true)
 	return struct {
 		Code    string
 		Message string

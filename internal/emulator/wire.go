@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -273,10 +274,10 @@ func writeBody(w http.ResponseWriter, now time.Time, status int, reqID string, b
 	out = append(out, `{"RequestId":"`...)
 	out = append(out, reqID...)
 	out = append(out, '"')
-	inner := strings.TrimSpace(string(body))
-	inner = strings.TrimPrefix(inner, "{")
-	inner = strings.TrimSuffix(inner, "}")
-	if strings.TrimSpace(inner) != "" {
+	inner := bytes.TrimSpace(body)
+	inner = bytes.TrimPrefix(inner, []byte("{"))
+	inner = bytes.TrimSuffix(inner, []byte("}"))
+	if len(bytes.TrimSpace(inner)) > 0 {
 		out = append(out, ',')
 		out = append(out, inner...)
 	}

@@ -1,6 +1,9 @@
 package cloud
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // WriteOptions go with every write the API takes a token for.
 type WriteOptions struct {
@@ -152,8 +155,10 @@ type Client interface {
 	MoveResourceGroup(ctx context.Context, resourceType, id, resourceGroupID string) error
 }
 
-// ReadSnapshot reads the live state of c's region in one pass: every filter,
-// every session and the service status.
+// ReadSnapshot reads the live state of c's region in one pass: the service
+// status, then every filter and every session. Filters and sessions are two
+// chains of pages, read side by side; the first error ends both and is the
+// one returned.
 func ReadSnapshot(ctx context.Context, c Client) (*Snapshot, error) {
 	enabled, err := c.GetServiceStatus(ctx)
 	if err != nil {
@@ -164,11 +169,33 @@ func ReadSnapshot(ctx context.Context, c Client) (*Snapshot, error) {
 		// Nothing can exist in a region whose service was never opened.
 		return snap, nil
 	}
-	if snap.Filters, err = c.ListFilters(ctx, ListFiltersInput{}); err != nil {
-		return nil, err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var first error
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil {
+			first = err
+			cancel()
+		}
 	}
-	if snap.Sessions, err = c.ListSessions(ctx, ListSessionsInput{}); err != nil {
-		return nil, err
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var err error
+		if snap.Sessions, err = c.ListSessions(ctx, ListSessionsInput{}); err != nil {
+			fail(err)
+		}
+	}()
+	if snap.Filters, err = c.ListFilters(ctx, ListFiltersInput{}); err != nil {
+		fail(err)
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
 	}
 	return snap, nil
 }

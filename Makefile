@@ -60,8 +60,10 @@ lint-workflows:
 
 # Issue 6: measure. make bench compares tmsync with a per-resource baseline
 # against the emulator (20 ms a call, 200 ms async delay), runs the
-# plan.Compute benchmark and writes bench/results.md; BENCH_SIZES=10,100 for
-# a quick run (the default takes about 10 minutes on 2 cores).
+# plan.Compute benchmark, the emulator's throughput benchmark and a whole
+# tmsync validate of 10,000 rules, and writes bench/results.md;
+# BENCH_SIZES=10,100 for a quick run (the default takes about 10 minutes on
+# 2 cores).
 BENCH_SIZES ?= 10,100,1000
 bench: build
 	$(GO) run ./internal/bench/cmd/bench -tmsync bin/tmsync -sizes "$(BENCH_SIZES)" -go "$(GO)" -out bench/results.md

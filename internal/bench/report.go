@@ -60,6 +60,10 @@ type Report struct {
 	// LoadBefore and LoadAfter are the 1-minute load averages, for judging
 	// wall times on a shared machine.
 	LoadBefore, LoadAfter string
+
+	// Validate and Emulator are the measures of issue 15 (speed.go).
+	Validate *ValidateResult
+	Emulator []EmulatorResult
 }
 
 // A row is one figure beside its target and the baseline.
@@ -155,7 +159,7 @@ func (r *Report) rows() []row {
 			"< 100 ms, < 100 MB", "n/a", "", verdict(ok, fmt.Sprintf("%.2f× the time, %.2f× the memory", cr.NsPerOp/float64(ComputeMaxTime), cr.BytesPerOp/ComputeMaxBytes))}
 		out = append(out, add)
 	}
-	return out
+	return append(out, r.speedRows()...)
 }
 
 // Misses lists the targets missed, one line each.
@@ -251,6 +255,7 @@ func (r *Report) why(w io.Writer) {
 		}
 	}
 	fmt.Fprintf(w, "\n%s", whyText)
+	fmt.Fprintf(w, "\n%s", speedText)
 }
 
 // whyText is what the development of make bench found behind the misses;
@@ -275,10 +280,10 @@ of objects is bound by CPU as well:
 - the SDK spends 0.7–1 ms of CPU a call (request validation, signing, and a JSON round trip of
   every answer in ` + "`dara.Convert`" + `), and a List answer of 100 filters with their rules
   takes 15–20 ms to decode;
-- the emulator, on the same cores, clones its whole state for every write (0.7 ms at 1,000
-  filters) and settles every object on every request, under one lock;
+- the emulator, on the same cores, cloned its whole state for every write (0.7 ms at 1,000
+  filters) and settled every object on every request, under one lock (until issue 15, below);
 - outside the apply phase (table above): process start, spec load with its JSON-schema check
-  (0.3–0.6 s at 1,000 filters), the reads before the plan (21 serial calls at 1,000), and the
+  (0.3–0.6 s at 1,000 filters until issue 15), the reads before the plan (21 serial calls at 1,000), and the
   convergence check after the apply, which reads everything and plans again: 0.3 s at 100
   objects, 1.7–2.7 s at 1,000.
 

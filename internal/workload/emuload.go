@@ -239,33 +239,3 @@ func (l *Load) Writes(ctx context.Context, n, workers int) error {
 		return p, nil
 	})
 }
-
-// A Throughput is what an emulator served.
-type Throughput struct {
-	Filters, Sessions int
-	Workers           int
-	// ListPages and Writes are requests a second.
-	ListPages, Writes float64
-}
-
-// MeasureThroughput fills an emulator with cfg's objects and measures
-// lists and writes requests of each from workers clients.
-func MeasureThroughput(ctx context.Context, cfg LoadConfig, requests, workers int) (Throughput, error) {
-	l, err := NewLoad(cfg)
-	if err != nil {
-		return Throughput{}, err
-	}
-	defer l.Close()
-	out := Throughput{Filters: len(l.filters), Sessions: len(l.sessions), Workers: workers}
-	start := time.Now()
-	if err := l.Lists(ctx, requests, workers); err != nil {
-		return out, err
-	}
-	out.ListPages = float64(requests) / time.Since(start).Seconds()
-	start = time.Now()
-	if err := l.Writes(ctx, requests, workers); err != nil {
-		return out, err
-	}
-	out.Writes = float64(requests) / time.Since(start).Seconds()
-	return out, nil
-}

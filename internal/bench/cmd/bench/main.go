@@ -1,6 +1,7 @@
 // Command bench runs make bench: it measures tmsync against the emulator
 // with injected latency beside a per-resource baseline, runs the Compute
-// benchmark, prints a table and writes bench/results.md.
+// and emulator throughput benchmarks, times tmsync validate on 10,000
+// rules, prints a table and writes bench/results.md.
 package main
 
 import (
@@ -29,6 +30,7 @@ func run() int {
 	out := flag.String("out", "bench/results.md", "where to write the Markdown results; empty writes none")
 	goCmd := flag.String("go", "go", "go command for the plan.Compute benchmark; empty skips it")
 	benchtime := flag.String("benchtime", "20x", "-benchtime of the plan.Compute benchmark")
+	throughputTime := flag.String("throughput-benchtime", "2000x", "-benchtime of the emulator's throughput benchmark")
 	flag.Parse()
 	var ns []int
 	for _, f := range strings.Split(*sizes, ",") {
@@ -61,6 +63,29 @@ func run() int {
 			return 1
 		}
 		rep.Compute = bench.ParseGoBench(&buf)
+	}
+	// Also before the converges: these measure CPU more than latency.
+	fmt.Fprintln(os.Stderr, "bench: tmsync validate of 10,000 rules")
+	v, err := bench.MeasureValidate(ctx, workload.Binary(*bin), filepath.Join(dir, "validate"), bench.ValidateRuns)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	rep.Validate = &v
+	if *goCmd != "" {
+		// In a process of its own, like the Compute benchmark: the
+		// emulator's 2,000 objects would raise this process's peak RSS,
+		// which the tmsync processes it starts report as theirs.
+		fmt.Fprintln(os.Stderr, "bench: emulator throughput")
+		cmd := exec.CommandContext(ctx, *goCmd, "test", "-run", "^$", "-bench", "^BenchmarkThroughput$",
+			"-benchtime", *throughputTime, "./internal/emulator")
+		var buf bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &buf, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: go test -bench: %v\n%s", err, buf.String())
+			return 1
+		}
+		rep.Emulator = bench.ParseThroughput(&buf)
 	}
 	cfg := bench.Config{Sizes: ns, Seed: *seed, Tmsync: workload.Binary(*bin), Dir: dir, Log: os.Stderr}
 	rep.Sizes, err = bench.Run(ctx, cfg)

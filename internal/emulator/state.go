@@ -63,9 +63,8 @@ type regionState struct {
 	// Derived, never saved: the filter of each rule ID, and the IDs of
 	// filters and of sessions in creation order, built on first use
 	// (nil, or ok false) and kept up to date by putFilter and the others.
-	rules                         map[string]string
-	filterOrder, sessionOrder     []string
-	filterOrderOK, sessionOrderOK bool
+	rules                     map[string]string
+	filterOrder, sessionOrder creationOrder
 }
 
 type tag struct {
@@ -318,36 +317,60 @@ func (f *filter) due(now time.Time) bool {
 
 // sortedFilters returns the region's filters in creation order.
 func (r *regionState) sortedFilters() []*filter {
-	if !r.filterOrderOK {
-		r.filterOrder = r.filterOrder[:0]
-		for id := range r.Filters {
-			r.filterOrder = append(r.filterOrder, id)
-		}
-		slices.SortFunc(r.filterOrder, func(a, b string) int { return cmp.Compare(r.Filters[a].Seq, r.Filters[b].Seq) })
-		r.filterOrderOK = true
-	}
-	out := make([]*filter, len(r.filterOrder))
-	for i, id := range r.filterOrder {
-		out[i] = r.Filters[id]
-	}
-	return out
+	return inOrder(&r.filterOrder, r.Filters, func(f *filter) int64 { return f.Seq })
 }
 
 // sortedSessions returns the region's sessions in creation order.
 func (r *regionState) sortedSessions() []*session {
-	if !r.sessionOrderOK {
-		r.sessionOrder = r.sessionOrder[:0]
-		for id := range r.Sessions {
-			r.sessionOrder = append(r.sessionOrder, id)
+	return inOrder(&r.sessionOrder, r.Sessions, func(s *session) int64 { return s.Seq })
+}
+
+// A creationOrder holds the IDs of a region's filters, or sessions, by
+// creation (Seq); built on first use, then kept by added and removed.
+type creationOrder struct {
+	ids []string
+	ok  bool
+}
+
+// inOrder returns the objects of m in the order of o, building it from
+// their Seq if needed.
+func inOrder[T any](o *creationOrder, m map[string]T, seq func(T) int64) []T {
+	if !o.ok {
+		o.ids = o.ids[:0]
+		for id := range m {
+			o.ids = append(o.ids, id)
 		}
-		slices.SortFunc(r.sessionOrder, func(a, b string) int { return cmp.Compare(r.Sessions[a].Seq, r.Sessions[b].Seq) })
-		r.sessionOrderOK = true
+		slices.SortFunc(o.ids, func(a, b string) int { return cmp.Compare(seq(m[a]), seq(m[b])) })
+		o.ok = true
 	}
-	out := make([]*session, len(r.sessionOrder))
-	for i, id := range r.sessionOrder {
-		out[i] = r.Sessions[id]
+	out := make([]T, len(o.ids))
+	for i, id := range o.ids {
+		out[i] = m[id]
 	}
 	return out
+}
+
+// added records a new object, whose Seq is normally the largest; seqOf
+// returns the Seq of an object already in the order.
+func (o *creationOrder) added(id string, seq int64, seqOf func(id string) int64) {
+	if !o.ok {
+		return
+	}
+	if n := len(o.ids); n > 0 && seqOf(o.ids[n-1]) > seq {
+		o.ok = false // built again when next needed
+		return
+	}
+	o.ids = append(o.ids, id)
+}
+
+// removed forgets an object.
+func (o *creationOrder) removed(id string) {
+	if !o.ok {
+		return
+	}
+	if i := slices.Index(o.ids, id); i >= 0 {
+		o.ids = slices.Delete(o.ids, i, i+1)
+	}
 }
 
 // firstSession returns the first session in creation order that match

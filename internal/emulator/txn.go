@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"container/heap"
-	"slices"
 	"time"
 )
 
@@ -130,12 +129,8 @@ func (st *state) putFilter(region string, f *filter) {
 		}
 		r.indexRules(f, true)
 	}
-	if old == nil && r.filterOrderOK {
-		if n := len(r.filterOrder); n > 0 && r.Filters[r.filterOrder[n-1]].Seq > f.Seq {
-			r.filterOrderOK = false
-		} else {
-			r.filterOrder = append(r.filterOrder, f.ID)
-		}
+	if old == nil {
+		r.filterOrder.added(f.ID, f.Seq, func(id string) int64 { return r.Filters[id].Seq })
 	}
 	st.queueFilter(region, f)
 }
@@ -152,11 +147,7 @@ func (st *state) removeFilter(region, id string) {
 	if r.rules != nil {
 		r.indexRules(old, false)
 	}
-	if r.filterOrderOK {
-		if i := slices.Index(r.filterOrder, id); i >= 0 {
-			r.filterOrder = slices.Delete(r.filterOrder, i, i+1)
-		}
-	}
+	r.filterOrder.removed(id)
 }
 
 // putSession adds or replaces session s of region.
@@ -165,12 +156,8 @@ func (st *state) putSession(region string, s *session) {
 	old := r.Sessions[s.ID]
 	st.log(change{kind: sessionPut, region: region, id: s.ID, session: old})
 	r.Sessions[s.ID] = s
-	if old == nil && r.sessionOrderOK {
-		if n := len(r.sessionOrder); n > 0 && r.Sessions[r.sessionOrder[n-1]].Seq > s.Seq {
-			r.sessionOrderOK = false
-		} else {
-			r.sessionOrder = append(r.sessionOrder, s.ID)
-		}
+	if old == nil {
+		r.sessionOrder.added(s.ID, s.Seq, func(id string) int64 { return r.Sessions[id].Seq })
 	}
 	st.queueSession(region, s)
 }
@@ -184,11 +171,7 @@ func (st *state) removeSession(region, id string) {
 	}
 	st.log(change{kind: sessionPut, region: region, id: id, session: old})
 	delete(r.Sessions, id)
-	if r.sessionOrderOK {
-		if i := slices.Index(r.sessionOrder, id); i >= 0 {
-			r.sessionOrder = slices.Delete(r.sessionOrder, i, i+1)
-		}
-	}
+	r.sessionOrder.removed(id)
 }
 
 // nextSeq returns the next creation sequence number.

@@ -54,15 +54,12 @@ func run() int {
 	if *goCmd != "" {
 		// First, while nothing else of the bench runs.
 		fmt.Fprintln(os.Stderr, "bench: plan.Compute on 10,000 rules")
-		cmd := exec.CommandContext(ctx, *goCmd, "test", "-run", "^$", "-bench", "^BenchmarkCompute10000Rules$",
-			"-benchmem", "-benchtime", *benchtime, "./internal/plan")
-		var buf bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &buf, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: go test -bench: %v\n%s", err, buf.String())
+		buf, err := goBench(ctx, *goCmd, "^BenchmarkCompute10000Rules$", *benchtime, "./internal/plan", "-benchmem")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
 			return 1
 		}
-		rep.Compute = bench.ParseGoBench(&buf)
+		rep.Compute = bench.ParseGoBench(buf)
 	}
 	// Also before the converges: these measure CPU more than latency.
 	fmt.Fprintln(os.Stderr, "bench: tmsync validate of 10,000 rules")
@@ -77,15 +74,12 @@ func run() int {
 		// emulator's 2,000 objects would raise this process's peak RSS,
 		// which the tmsync processes it starts report as theirs.
 		fmt.Fprintln(os.Stderr, "bench: emulator throughput")
-		cmd := exec.CommandContext(ctx, *goCmd, "test", "-run", "^$", "-bench", "^BenchmarkThroughput$",
-			"-benchtime", *throughputTime, "./internal/emulator")
-		var buf bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &buf, os.Stderr
-		if err := cmd.Run(); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: go test -bench: %v\n%s", err, buf.String())
+		buf, err := goBench(ctx, *goCmd, "^BenchmarkThroughput$", *throughputTime, "./internal/emulator")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
 			return 1
 		}
-		rep.Emulator = bench.ParseThroughput(&buf)
+		rep.Emulator = bench.ParseThroughput(buf)
 	}
 	cfg := bench.Config{Sizes: ns, Seed: *seed, Tmsync: workload.Binary(*bin), Dir: dir, Log: os.Stderr}
 	rep.Sizes, err = bench.Run(ctx, cfg)
@@ -119,6 +113,19 @@ func run() int {
 		fmt.Printf("\nWrote %s (%s).\n", *out, time.Since(rep.Started).Round(time.Second))
 	}
 	return 0
+}
+
+// goBench runs the benchmarks of pkg that match pattern, as many times as
+// benchtime says, and returns their output.
+func goBench(ctx context.Context, goCmd, pattern, benchtime, pkg string, flags ...string) (*bytes.Buffer, error) {
+	args := append([]string{"test", "-run", "^$", "-bench", pattern, "-benchtime", benchtime}, flags...)
+	cmd := exec.CommandContext(ctx, goCmd, append(args, pkg)...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go test -bench: %v\n%s", err, buf.String())
+	}
+	return &buf, nil
 }
 
 func envOr(k, def string) string {

@@ -2,7 +2,11 @@ package traffic
 
 import (
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/spec"
@@ -82,21 +86,39 @@ func equalRules(a, b cloud.Rule) bool {
 // rules mirror nothing, at the rule's position, naming the rules involved
 // by file:line.
 func Check(st *spec.Stack) spec.Diagnostics {
+	// Each filter is analysed on its own, so the filters are shared out
+	// among the cores; the warnings keep the filters' order.
+	per := make([]spec.Diagnostics, len(st.Filters))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(st.Filters)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(per); i = int(next.Add(1) - 1) {
+				per[i] = checkFilter(st.Filters[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return slices.Concat(per...)
+}
+
+// checkFilter returns the warnings of one filter's rules.
+func checkFilter(f *spec.Filter) spec.Diagnostics {
 	var out spec.Diagnostics
-	for _, f := range st.Filters {
-		for _, dir := range []string{cloud.Ingress, cloud.Egress} {
-			rs := f.Rules(dir)
-			plain := make([]cloud.Rule, len(rs))
-			for i, r := range rs {
-				plain[i] = r.Rule
-			}
-			findings, err := Analyze(plain)
-			if err != nil {
-				continue // the spec reports rules it cannot read as errors
-			}
-			for _, fd := range findings {
-				out = append(out, diagnostic(f.Key, dir, rs, fd))
-			}
+	for _, dir := range []string{cloud.Ingress, cloud.Egress} {
+		rs := f.Rules(dir)
+		plain := make([]cloud.Rule, len(rs))
+		for i, r := range rs {
+			plain[i] = r.Rule
+		}
+		findings, err := Analyze(plain)
+		if err != nil {
+			continue // the spec reports rules it cannot read as errors
+		}
+		for _, fd := range findings {
+			out = append(out, diagnostic(f.Key, dir, rs, fd))
 		}
 	}
 	return out

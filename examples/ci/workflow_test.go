@@ -35,9 +35,11 @@ import (
 //
 // Commands:
 //
-//	gha EVENT JOB [pr=N] [sha=SHA]   run JOB for EVENT (fails when the job
+//	gha EVENT JOB [pr=N] [sha=SHA] [workflow=FILE]
+//	                                 run JOB for EVENT (fails when the job
 //	                                 fails or does not run on EVENT); its
-//	                                 output is in $WORK/gha.log
+//	                                 output is in $WORK/gha.log; FILE is
+//	                                 another workflow than the template
 //	console rename-filter NAME NEW   rename a filter as a console user would
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
@@ -94,10 +96,12 @@ func TestWorkflow(t *testing.T) {
 
 // A workflow is the part of a GitHub Actions workflow the runner reads.
 type workflow struct {
-	Env  map[string]string `yaml:"env"`
-	Jobs map[string]struct {
+	Env      map[string]string `yaml:"env"`
+	Defaults wfDefaults        `yaml:"defaults"`
+	Jobs     map[string]struct {
 		If       string            `yaml:"if"`
 		Env      map[string]string `yaml:"env"`
+		Defaults wfDefaults        `yaml:"defaults"`
 		Strategy struct {
 			Matrix map[string][]string `yaml:"matrix"`
 		} `yaml:"strategy"`
@@ -105,14 +109,48 @@ type workflow struct {
 	} `yaml:"jobs"`
 }
 
+type wfDefaults struct {
+	Run struct {
+		Shell string `yaml:"shell"`
+	} `yaml:"run"`
+}
+
 type wfStep struct {
-	ID   string            `yaml:"id"`
-	Name string            `yaml:"name"`
-	If   string            `yaml:"if"`
-	Uses string            `yaml:"uses"`
-	Run  string            `yaml:"run"`
-	Env  map[string]string `yaml:"env"`
-	With map[string]string `yaml:"with"`
+	ID    string            `yaml:"id"`
+	Name  string            `yaml:"name"`
+	If    string            `yaml:"if"`
+	Uses  string            `yaml:"uses"`
+	Run   string            `yaml:"run"`
+	Shell string            `yaml:"shell"`
+	Env   map[string]string `yaml:"env"`
+	With  map[string]string `yaml:"with"`
+}
+
+// stepCommand is the command line the runner starts for a run: step whose
+// script is in the file script, on Linux, for the step's shell (the step's
+// own, else the job's defaults.run.shell, else the workflow's): GitHub's
+// table of shells, where no shell at all is `bash -e {0}`, without pipefail,
+// and `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`.
+func stepCommand(shell, script string) ([]string, error) {
+	var template string
+	switch shell {
+	case "":
+		template = "bash -e {0}"
+	case "bash":
+		template = "bash --noprofile --norc -eo pipefail {0}"
+	case "sh":
+		template = "sh -e {0}"
+	default:
+		if !strings.Contains(shell, "{0}") {
+			return nil, fmt.Errorf("shell %q is not emulated", shell)
+		}
+		template = shell
+	}
+	argv := strings.Fields(template)
+	for i, a := range argv {
+		argv[i] = strings.ReplaceAll(a, "{0}", script)
+	}
+	return argv, nil
 }
 
 // baseEnv are the variables of the script passed on to the steps.
@@ -120,10 +158,10 @@ var baseEnv = []string{"PATH", "HOME", "TMPDIR", "WORK", "XDG_CACHE_HOME", "TMSY
 
 func cmdGHA(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
-		ts.Fatalf("usage: gha EVENT JOB [pr=N] [sha=SHA]")
+		ts.Fatalf("usage: gha EVENT JOB [pr=N] [sha=SHA] [workflow=FILE]")
 	}
 	event, jobName := args[0], args[1]
-	opts := map[string]string{"pr": "1", "sha": "0000000"}
+	opts := map[string]string{"pr": "1", "sha": "0000000", "workflow": ts.Getenv("WORKFLOW")}
 	for _, a := range args[2:] {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok {
@@ -131,7 +169,7 @@ func cmdGHA(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		opts[k] = v
 	}
-	b, err := os.ReadFile(ts.Getenv("WORKFLOW"))
+	b, err := os.ReadFile(ts.MkAbs(opts["workflow"]))
 	ts.Check(err)
 	var wf workflow
 	ts.Check(yaml.Unmarshal(b, &wf))
@@ -262,7 +300,15 @@ func runJob(ts *testscript.TestScript, log *bytes.Buffer, wf workflow, jobName s
 		stepEnv["GITHUB_OUTPUT"], stepEnv["GITHUB_ENV"] = outFile, envFile
 		script := filepath.Join(temp, fmt.Sprintf("step-%d.sh", i))
 		ts.Check(os.WriteFile(script, []byte(interpolate(st.Run, ctx, success)), 0o644))
-		cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", script)
+		shell := st.Shell
+		for _, d := range []wfDefaults{job.Defaults, wf.Defaults} {
+			if shell == "" {
+				shell = d.Run.Shell
+			}
+		}
+		argv, err := stepCommand(shell, script)
+		ts.Check(err)
+		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Dir = ws
 		for k, v := range stepEnv {
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -576,6 +622,27 @@ func TestWorkflowSerialisesStacks(t *testing.T) {
 		}
 		if job.Concurrency.Group != "tmsync-${{ matrix.stack }}" || job.Concurrency.Cancel {
 			t.Errorf("job %s: concurrency %+v; want group tmsync-${{ matrix.stack }}, not cancelled in progress", name, job.Concurrency)
+		}
+	}
+}
+
+// TestWorkflowStepsUseBash: every run: step of the template sets shell: bash,
+// which GitHub runs with -o pipefail; without it a step runs as `bash -e`,
+// and a failure before a pipe (tmsync validate ... | tee) passes the step.
+func TestWorkflowStepsUseBash(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("github", "tmsync.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf workflow
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	for name, job := range wf.Jobs {
+		for i, st := range job.Steps {
+			if st.Run != "" && st.Shell != "bash" {
+				t.Errorf("job %s, step %d (%q): shell %q, want bash", name, i+1, st.Name, st.Shell)
+			}
 		}
 	}
 }

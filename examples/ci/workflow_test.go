@@ -41,6 +41,7 @@ import (
 //	                                 output is in $WORK/gha.log; FILE is
 //	                                 another workflow than the template
 //	console rename-filter NAME NEW   rename a filter as a console user would
+//	console create-filter NAME       make a filter no stack owns
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"tmsync": func() { os.Exit(cli.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
@@ -249,7 +250,7 @@ func runJob(ts *testscript.TestScript, log *bytes.Buffer, wf workflow, jobName s
 	gh := ctx["github"].(map[string]any)
 	jobEnv := map[string]string{
 		"CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": gh["event_name"].(string),
-		"GITHUB_SHA": gh["sha"].(string), "GITHUB_REPOSITORY": ciRepo, "GITHUB_WORKFLOW_REF": gh["workflow_ref"].(string),
+		"GITHUB_SHA": gh["sha"].(string), "GITHUB_REPOSITORY": ciRepo, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_WORKFLOW_REF": gh["workflow_ref"].(string),
 		"GITHUB_RUN_ID": gh["run_id"].(string), "GITHUB_WORKSPACE": ws, "RUNNER_TEMP": temp,
 		"GITHUB_STEP_SUMMARY": filepath.Join(work, "step-summary.md"),
 	}
@@ -569,8 +570,9 @@ func str(v any) string {
 
 // cmdConsole changes live state through the SDK, as a console user would.
 func cmdConsole(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 3 || args[0] != "rename-filter" {
-		ts.Fatalf("usage: console rename-filter NAME NEW")
+	usage := "usage: console rename-filter NAME NEW | console create-filter NAME"
+	if neg || len(args) < 2 {
+		ts.Fatalf("%s", usage)
 	}
 	cred, err := aliyun.StaticCredential(ciKeyID, ciKeySecret)
 	ts.Check(err)
@@ -578,6 +580,14 @@ func cmdConsole(ts *testscript.TestScript, neg bool, args []string) {
 	c, err := aliyun.New(ctx, aliyun.Config{Region: "cn-hangzhou", Endpoint: ts.Getenv("TMSYNC_ENDPOINT"), Credential: cred})
 	ts.Check(err)
 	defer c.Close()
+	switch {
+	case args[0] == "create-filter" && len(args) == 2:
+		_, err := c.CreateFilter(ctx, cloud.CreateFilterInput{Name: args[1]})
+		ts.Check(err)
+		return
+	case args[0] != "rename-filter" || len(args) != 3:
+		ts.Fatalf("%s", usage)
+	}
 	fs, err := c.ListFilters(ctx, cloud.ListFiltersInput{Name: args[1]})
 	ts.Check(err)
 	if len(fs) != 1 {

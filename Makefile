@@ -39,7 +39,7 @@ vet:
 DIST ?= dist
 RELEASE_BUILDFLAGS = -trimpath -buildvcs=false -ldflags "-s -w $(LDFLAGS)"
 release:
-	@rm -rf $(DIST) && mkdir -p $(DIST)/.build
+	@mkdir -p $(DIST) && rm -rf $(DIST)/.build $(DIST)/SHA256SUMS $(DIST)/tmsync-* && mkdir $(DIST)/.build
 	@set -e; for p in $(RELEASE_PLATFORMS); do \
 		os=$${p%/*}; arch=$${p#*/}; name=tmsync-$(VERSION)-$$os-$$arch; dir=$(DIST)/.build/$$name; \
 		echo "build $(DIST)/$$name.tar.gz"; mkdir -p $$dir; \

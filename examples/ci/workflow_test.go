@@ -16,44 +16,40 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"gopkg.in/yaml.v3"
 
-	"github.com/tmsync/tmsync/internal/cli"
 	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/cloud/aliyun"
 	"github.com/tmsync/tmsync/internal/emulator"
 )
 
 // The scripts under testdata/*.txtar run the GitHub Actions template as a
-// runner would: each job's run: steps in bash, in order, with the workflow's
-// env, expressions, step outputs and GITHUB_ENV, on a checkout made of the
-// script's files. The programs they call are this test binary: the real
-// tmsync, a fake gh keeping pull requests, comments, issues and workflow runs
-// in $WORK/.gh, and a go whose install does nothing (tmsync is on PATH).
-// tmsync talks to an emulator in the test process.
+// runner would: each job's run: steps in order, each started as GitHub starts
+// it (stepCommand), with the workflow's env, expressions, step outputs,
+// GITHUB_ENV and GITHUB_PATH, on a checkout made of the script's files and
+// the copy of scripts/install.sh the template expects in .github/. The
+// steps see the machine's programs and a fake gh (this test binary) keeping
+// pull requests, comments, issues and workflow runs in $WORK/.gh; tmsync is
+// not on their PATH until the template installs it, with install.sh, from a
+// fake release (newFakeRelease) of the template's TMSYNC_VERSION, whose pin
+// is the repository variable TMSYNC_SHA256SUMS_SHA256. tmsync talks to an
+// emulator in the test process.
 //
 // Of the uses: steps, upload-artifact and download-artifact copy files to and
 // from $WORK/artifacts/NAME; the others (checkout, setup-go) are no-ops.
 //
 // Commands:
 //
-//	gha EVENT JOB [pr=N] [sha=SHA] [workflow=FILE]
+//	gha EVENT JOB [pr=N] [sha=SHA] [workflow=FILE] [vars.NAME=VALUE]
 //	                                 run JOB for EVENT (fails when the job
 //	                                 fails or does not run on EVENT); its
 //	                                 output is in $WORK/gha.log; FILE is
-//	                                 another workflow than the template
+//	                                 another workflow than the template;
+//	                                 vars.NAME sets a repository variable
 //	console rename-filter NAME NEW   rename a filter as a console user would
 //	console create-filter NAME       make a filter no stack owns
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"tmsync": func() { os.Exit(cli.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		"tmsync": runTmsync,
 		"gh":     func() { os.Exit(fakeGH(os.Args[1:], os.Stdout, os.Stderr)) },
-		"go": func() {
-			if len(os.Args) > 1 && os.Args[1] == "install" {
-				fmt.Println("go install: tmsync is already on PATH")
-				os.Exit(0)
-			}
-			fmt.Fprintln(os.Stderr, "fake go: only install is supported")
-			os.Exit(1)
-		},
 	})
 }
 
@@ -67,7 +63,21 @@ func TestWorkflow(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash is not installed")
 	}
-	workflow, err := filepath.Abs(filepath.Join("github", "tmsync.yml"))
+	template, err := filepath.Abs(filepath.Join("github", "tmsync.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf workflow
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	rel := newFakeRelease(t, wf.Env["TMSYNC_VERSION"])
+	path := runnerPath(t, "gh")
+	install, err := filepath.Abs(filepath.Join("..", "..", "scripts", "install.sh"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +95,11 @@ func TestWorkflow(t *testing.T) {
 			env.Setenv("CI_TEST_ALIBABA_CLOUD_ACCESS_KEY_SECRET", ciKeySecret)
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("GH_FAKE_DIR", filepath.Join(env.WorkDir, ".gh"))
-			env.Setenv("WORKFLOW", workflow)
+			env.Setenv("WORKFLOW", template)
+			env.Setenv("TMSYNC_RELEASE_URL", rel.URL)
+			env.Setenv("CI_TEST_SHA256SUMS_SHA256", rel.SumsSHA256)
+			env.Setenv("CI_TEST_RUNNER_PATH", path)
+			env.Setenv("CI_TEST_INSTALL_SCRIPT", install)
 			return os.MkdirAll(filepath.Join(env.WorkDir, ".gh"), 0o755)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -154,8 +168,9 @@ func stepCommand(shell, script string) ([]string, error) {
 	return argv, nil
 }
 
-// baseEnv are the variables of the script passed on to the steps.
-var baseEnv = []string{"PATH", "HOME", "TMPDIR", "WORK", "XDG_CACHE_HOME", "TMSYNC_ENDPOINT", "GH_FAKE_DIR", "SYSTEMROOT"}
+// baseEnv are the variables of the script passed on to the steps: the
+// emulator's endpoint and the release's URL stand for the real ones.
+var baseEnv = []string{"HOME", "TMPDIR", "WORK", "XDG_CACHE_HOME", "TMSYNC_ENDPOINT", "TMSYNC_RELEASE_URL", "GH_FAKE_DIR", "SYSTEMROOT"}
 
 func cmdGHA(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
@@ -163,10 +178,15 @@ func cmdGHA(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	event, jobName := args[0], args[1]
 	opts := map[string]string{"pr": "1", "sha": "0000000", "workflow": ts.Getenv("WORKFLOW")}
+	vars := map[string]any{"TMSYNC_SHA256SUMS_SHA256": ts.Getenv("CI_TEST_SHA256SUMS_SHA256")}
 	for _, a := range args[2:] {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok {
 			ts.Fatalf("gha: %q is not key=value", a)
+		}
+		if name, ok := strings.CutPrefix(k, "vars."); ok {
+			vars[name] = v
+			continue
 		}
 		opts[k] = v
 	}
@@ -191,7 +211,7 @@ func cmdGHA(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ctx := map[string]any{
 		"github": github,
-		"vars":   map[string]any{},
+		"vars":   vars,
 		"secrets": map[string]any{
 			"ALIBABA_CLOUD_ACCESS_KEY_ID":     ts.Getenv("CI_TEST_ALIBABA_CLOUD_ACCESS_KEY_ID"),
 			"ALIBABA_CLOUD_ACCESS_KEY_SECRET": ts.Getenv("CI_TEST_ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
@@ -237,6 +257,10 @@ func runJob(ts *testscript.TestScript, log *bytes.Buffer, wf workflow, jobName s
 	// A fresh checkout per job, as on a runner.
 	ws := filepath.Join(temp, "workspace")
 	ts.Check(checkout(work, ws))
+	// The copy of the install script the template runs.
+	ts.Check(copyFile(ts.Getenv("CI_TEST_INSTALL_SCRIPT"), filepath.Join(ws, ".github", "tmsync-install.sh")))
+	// GITHUB_PATH: directories steps add, first on PATH for the next steps.
+	var addedPath []string
 	env := map[string]string{}
 	for k, v := range wf.Env {
 		env[k] = interpolate(v, ctx, true)
@@ -286,6 +310,7 @@ func runJob(ts *testscript.TestScript, log *bytes.Buffer, wf workflow, jobName s
 				stepEnv[k] = v
 			}
 		}
+		stepEnv["PATH"] = strings.Join(append(addedPath, ts.Getenv("CI_TEST_RUNNER_PATH")), string(os.PathListSeparator))
 		for _, m := range []map[string]string{env, jobEnv} {
 			for k, v := range m {
 				stepEnv[k] = v
@@ -296,9 +321,11 @@ func runJob(ts *testscript.TestScript, log *bytes.Buffer, wf workflow, jobName s
 		}
 		outFile := filepath.Join(temp, fmt.Sprintf("output-%d", i))
 		envFile := filepath.Join(temp, fmt.Sprintf("env-%d", i))
-		ts.Check(os.WriteFile(outFile, nil, 0o644))
-		ts.Check(os.WriteFile(envFile, nil, 0o644))
-		stepEnv["GITHUB_OUTPUT"], stepEnv["GITHUB_ENV"] = outFile, envFile
+		pathFile := filepath.Join(temp, fmt.Sprintf("path-%d", i))
+		for _, f := range []string{outFile, envFile, pathFile} {
+			ts.Check(os.WriteFile(f, nil, 0o644))
+		}
+		stepEnv["GITHUB_OUTPUT"], stepEnv["GITHUB_ENV"], stepEnv["GITHUB_PATH"] = outFile, envFile, pathFile
 		script := filepath.Join(temp, fmt.Sprintf("step-%d.sh", i))
 		ts.Check(os.WriteFile(script, []byte(interpolate(st.Run, ctx, success)), 0o644))
 		shell := st.Shell
@@ -325,6 +352,11 @@ func runJob(ts *testscript.TestScript, log *bytes.Buffer, wf workflow, jobName s
 		}
 		for k, v := range readKeyValues(ts, envFile) {
 			jobEnv[k] = v
+		}
+		b, err := os.ReadFile(pathFile)
+		ts.Check(err)
+		for _, dir := range strings.Fields(string(b)) {
+			addedPath = append([]string{dir}, addedPath...)
 		}
 	}
 	return success

@@ -48,8 +48,9 @@ import (
 //	console create-filter NAME       make a filter no stack owns
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"tmsync": runTmsync,
-		"gh":     func() { os.Exit(fakeGH(os.Args[1:], os.Stdout, os.Stderr)) },
+		"tmsync":  runTmsync,
+		"gh":      func() { os.Exit(fakeGH(os.Args[1:], os.Stdout, os.Stderr)) },
+		"apt-get": func() { os.Exit(fakeAptGet(os.Args[1:])) },
 	})
 }
 

@@ -31,18 +31,28 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-# Static binaries with the version stamped in: dist/tmsync-VERSION-OS-ARCH
-# and their SHA256SUMS.
+# Release archives in $(DIST)/: per platform tmsync-VERSION-OS-ARCH.tar.gz
+# (the static binary, cgo off, version stamped in) and its SBOM
+# (tmsync-VERSION-OS-ARCH.sbom.txt: go version -m of the binary), and
+# SHA256SUMS of them all. scripts/install.sh installs from them; the
+# Dockerfile builds the same binary with the same RELEASE_BUILDFLAGS.
+DIST ?= dist
+RELEASE_BUILDFLAGS = -trimpath -buildvcs=false -ldflags "-s -w $(LDFLAGS)"
 release:
-	@mkdir -p dist
+	@mkdir -p $(DIST) && rm -rf $(DIST)/.build $(DIST)/SHA256SUMS $(DIST)/tmsync-* && mkdir $(DIST)/.build
 	@set -e; for p in $(RELEASE_PLATFORMS); do \
-		os=$${p%/*}; arch=$${p#*/}; out=dist/tmsync-$(VERSION)-$$os-$$arch; \
-		echo "build $$out"; \
-		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $$out ./cmd/tmsync; \
+		os=$${p%/*}; arch=$${p#*/}; name=tmsync-$(VERSION)-$$os-$$arch; dir=$(DIST)/.build/$$name; \
+		echo "build $(DIST)/$$name.tar.gz"; mkdir -p $$dir; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build $(RELEASE_BUILDFLAGS) -o $$dir/tmsync ./cmd/tmsync; \
+		(cd $$dir && $(GO) version -m tmsync) > $(DIST)/$$name.sbom.txt; \
+		tar -C $$dir -cf - tmsync | gzip -9n > $(DIST)/$$name.tar.gz; \
 	done
-	@cd dist && if command -v sha256sum >/dev/null; then sha256sum tmsync-$(VERSION)-* > SHA256SUMS; \
+	@rm -rf $(DIST)/.build
+	@cd $(DIST) && if command -v sha256sum >/dev/null; then sha256sum tmsync-$(VERSION)-* > SHA256SUMS; \
 		else shasum -a 256 tmsync-$(VERSION)-* > SHA256SUMS; fi
-	@echo "dist/SHA256SUMS written"
+	@cd $(DIST) && if command -v sha256sum >/dev/null; then sum=$$(sha256sum SHA256SUMS); \
+		else sum=$$(shasum -a 256 SHA256SUMS); fi; \
+		echo "$(DIST)/SHA256SUMS written; pin it with TMSYNC_SHA256SUMS_SHA256=$${sum%% *}"
 
 # actionlint over the GitHub Actions templates (shellcheck is used when
 # installed).

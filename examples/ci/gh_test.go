@@ -165,6 +165,11 @@ func ghRoute(dir string, c ghCall) (any, error) {
 			body = meta["body"].(string)
 		}
 		delete(meta, "body")
+		for k, v := range c.fields {
+			if k != "body" {
+				meta[k] = v
+			}
+		}
 		return meta, writeIssue(dir, p[1], meta, body)
 	case c.method == "GET" && len(p) == 3 && p[0] == "commits" && p[2] == "pulls":
 		b, err := os.ReadFile(filepath.Join(dir, "pulls-of-"+p[1]+".json"))

@@ -16,41 +16,41 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"gopkg.in/yaml.v3"
 
-	"github.com/tmsync/tmsync/internal/cli"
 	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/cloud/aliyun"
 	"github.com/tmsync/tmsync/internal/emulator"
 )
 
 // The scripts under testdata/*.txtar run the GitHub Actions template as a
-// runner would: each job's run: steps in bash, in order, with the workflow's
-// env, expressions, step outputs and GITHUB_ENV, on a checkout made of the
-// script's files. The programs they call are this test binary: the real
-// tmsync, a fake gh keeping pull requests, comments, issues and workflow runs
-// in $WORK/.gh, and a go whose install does nothing (tmsync is on PATH).
-// tmsync talks to an emulator in the test process.
+// runner would: each job's run: steps in order, each started as GitHub starts
+// it (stepCommand), with the workflow's env, expressions, step outputs,
+// GITHUB_ENV and GITHUB_PATH, on a checkout made of the script's files and
+// the copy of scripts/install.sh the template expects in .github/. The
+// steps see the machine's programs and a fake gh (this test binary) keeping
+// pull requests, comments, issues and workflow runs in $WORK/.gh; tmsync is
+// not on their PATH until the template installs it, with install.sh, from a
+// fake release (newFakeRelease) of the template's TMSYNC_VERSION, whose pin
+// is the repository variable TMSYNC_SHA256SUMS_SHA256. tmsync talks to an
+// emulator in the test process.
 //
 // Of the uses: steps, upload-artifact and download-artifact copy files to and
 // from $WORK/artifacts/NAME; the others (checkout, setup-go) are no-ops.
 //
 // Commands:
 //
-//	gha EVENT JOB [pr=N] [sha=SHA]   run JOB for EVENT (fails when the job
+//	gha EVENT JOB [pr=N] [sha=SHA] [workflow=FILE] [vars.NAME=VALUE]
+//	                                 run JOB for EVENT (fails when the job
 //	                                 fails or does not run on EVENT); its
-//	                                 output is in $WORK/gha.log
+//	                                 output is in $WORK/gha.log; FILE is
+//	                                 another workflow than the template;
+//	                                 vars.NAME sets a repository variable
 //	console rename-filter NAME NEW   rename a filter as a console user would
+//	console create-filter NAME       make a filter no stack owns
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"tmsync": func() { os.Exit(cli.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
-		"gh":     func() { os.Exit(fakeGH(os.Args[1:], os.Stdout, os.Stderr)) },
-		"go": func() {
-			if len(os.Args) > 1 && os.Args[1] == "install" {
-				fmt.Println("go install: tmsync is already on PATH")
-				os.Exit(0)
-			}
-			fmt.Fprintln(os.Stderr, "fake go: only install is supported")
-			os.Exit(1)
-		},
+		"tmsync":  runTmsync,
+		"gh":      func() { os.Exit(fakeGH(os.Args[1:], os.Stdout, os.Stderr)) },
+		"apt-get": func() { os.Exit(fakeAptGet(os.Args[1:])) },
 	})
 }
 
@@ -64,7 +64,21 @@ func TestWorkflow(t *testing.T) {
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("bash is not installed")
 	}
-	workflow, err := filepath.Abs(filepath.Join("github", "tmsync.yml"))
+	template, err := filepath.Abs(filepath.Join("github", "tmsync.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(template)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf workflow
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	rel := newFakeRelease(t, wf.Env["TMSYNC_VERSION"])
+	path := runnerPath(t, "gh")
+	install, err := filepath.Abs(filepath.Join("..", "..", "scripts", "install.sh"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +96,11 @@ func TestWorkflow(t *testing.T) {
 			env.Setenv("CI_TEST_ALIBABA_CLOUD_ACCESS_KEY_SECRET", ciKeySecret)
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			env.Setenv("GH_FAKE_DIR", filepath.Join(env.WorkDir, ".gh"))
-			env.Setenv("WORKFLOW", workflow)
+			env.Setenv("WORKFLOW", template)
+			env.Setenv("TMSYNC_RELEASE_URL", rel.URL)
+			env.Setenv("CI_TEST_SHA256SUMS_SHA256", rel.SumsSHA256)
+			env.Setenv("CI_TEST_RUNNER_PATH", path)
+			env.Setenv("CI_TEST_INSTALL_SCRIPT", install)
 			return os.MkdirAll(filepath.Join(env.WorkDir, ".gh"), 0o755)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -94,10 +112,12 @@ func TestWorkflow(t *testing.T) {
 
 // A workflow is the part of a GitHub Actions workflow the runner reads.
 type workflow struct {
-	Env  map[string]string `yaml:"env"`
-	Jobs map[string]struct {
+	Env      map[string]string `yaml:"env"`
+	Defaults wfDefaults        `yaml:"defaults"`
+	Jobs     map[string]struct {
 		If       string            `yaml:"if"`
 		Env      map[string]string `yaml:"env"`
+		Defaults wfDefaults        `yaml:"defaults"`
 		Strategy struct {
 			Matrix map[string][]string `yaml:"matrix"`
 		} `yaml:"strategy"`
@@ -105,33 +125,73 @@ type workflow struct {
 	} `yaml:"jobs"`
 }
 
-type wfStep struct {
-	ID   string            `yaml:"id"`
-	Name string            `yaml:"name"`
-	If   string            `yaml:"if"`
-	Uses string            `yaml:"uses"`
-	Run  string            `yaml:"run"`
-	Env  map[string]string `yaml:"env"`
-	With map[string]string `yaml:"with"`
+type wfDefaults struct {
+	Run struct {
+		Shell string `yaml:"shell"`
+	} `yaml:"run"`
 }
 
-// baseEnv are the variables of the script passed on to the steps.
-var baseEnv = []string{"PATH", "HOME", "TMPDIR", "WORK", "XDG_CACHE_HOME", "TMSYNC_ENDPOINT", "GH_FAKE_DIR", "SYSTEMROOT"}
+type wfStep struct {
+	ID    string            `yaml:"id"`
+	Name  string            `yaml:"name"`
+	If    string            `yaml:"if"`
+	Uses  string            `yaml:"uses"`
+	Run   string            `yaml:"run"`
+	Shell string            `yaml:"shell"`
+	Env   map[string]string `yaml:"env"`
+	With  map[string]string `yaml:"with"`
+}
+
+// stepCommand is the command line the runner starts for a run: step whose
+// script is in the file script, on Linux, for the step's shell (the step's
+// own, else the job's defaults.run.shell, else the workflow's): GitHub's
+// table of shells, where no shell at all is `bash -e {0}`, without pipefail,
+// and `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`.
+func stepCommand(shell, script string) ([]string, error) {
+	var template string
+	switch shell {
+	case "":
+		template = "bash -e {0}"
+	case "bash":
+		template = "bash --noprofile --norc -eo pipefail {0}"
+	case "sh":
+		template = "sh -e {0}"
+	default:
+		if !strings.Contains(shell, "{0}") {
+			return nil, fmt.Errorf("shell %q is not emulated", shell)
+		}
+		template = shell
+	}
+	argv := strings.Fields(template)
+	for i, a := range argv {
+		argv[i] = strings.ReplaceAll(a, "{0}", script)
+	}
+	return argv, nil
+}
+
+// baseEnv are the variables of the script passed on to the steps: the
+// emulator's endpoint and the release's URL stand for the real ones.
+var baseEnv = []string{"HOME", "TMPDIR", "WORK", "XDG_CACHE_HOME", "TMSYNC_ENDPOINT", "TMSYNC_RELEASE_URL", "GH_FAKE_DIR", "SYSTEMROOT"}
 
 func cmdGHA(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 2 {
-		ts.Fatalf("usage: gha EVENT JOB [pr=N] [sha=SHA]")
+		ts.Fatalf("usage: gha EVENT JOB [pr=N] [sha=SHA] [workflow=FILE]")
 	}
 	event, jobName := args[0], args[1]
-	opts := map[string]string{"pr": "1", "sha": "0000000"}
+	opts := map[string]string{"pr": "1", "sha": "0000000", "workflow": ts.Getenv("WORKFLOW")}
+	vars := map[string]any{"TMSYNC_SHA256SUMS_SHA256": ts.Getenv("CI_TEST_SHA256SUMS_SHA256")}
 	for _, a := range args[2:] {
 		k, v, ok := strings.Cut(a, "=")
 		if !ok {
 			ts.Fatalf("gha: %q is not key=value", a)
 		}
+		if name, ok := strings.CutPrefix(k, "vars."); ok {
+			vars[name] = v
+			continue
+		}
 		opts[k] = v
 	}
-	b, err := os.ReadFile(ts.Getenv("WORKFLOW"))
+	b, err := os.ReadFile(ts.MkAbs(opts["workflow"]))
 	ts.Check(err)
 	var wf workflow
 	ts.Check(yaml.Unmarshal(b, &wf))
@@ -152,7 +212,7 @@ func cmdGHA(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ctx := map[string]any{
 		"github": github,
-		"vars":   map[string]any{},
+		"vars":   vars,
 		"secrets": map[string]any{
 			"ALIBABA_CLOUD_ACCESS_KEY_ID":     ts.Getenv("CI_TEST_ALIBABA_CLOUD_ACCESS_KEY_ID"),
 			"ALIBABA_CLOUD_ACCESS_KEY_SECRET": ts.Getenv("CI_TEST_ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
@@ -198,6 +258,10 @@ func runJob(ts *testscript.TestScript, log *bytes.Buffer, wf workflow, jobName s
 	// A fresh checkout per job, as on a runner.
 	ws := filepath.Join(temp, "workspace")
 	ts.Check(checkout(work, ws))
+	// The copy of the install script the template runs.
+	ts.Check(copyFile(ts.Getenv("CI_TEST_INSTALL_SCRIPT"), filepath.Join(ws, ".github", "tmsync-install.sh")))
+	// GITHUB_PATH: directories steps add, first on PATH for the next steps.
+	var addedPath []string
 	env := map[string]string{}
 	for k, v := range wf.Env {
 		env[k] = interpolate(v, ctx, true)
@@ -211,7 +275,7 @@ func runJob(ts *testscript.TestScript, log *bytes.Buffer, wf workflow, jobName s
 	gh := ctx["github"].(map[string]any)
 	jobEnv := map[string]string{
 		"CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": gh["event_name"].(string),
-		"GITHUB_SHA": gh["sha"].(string), "GITHUB_REPOSITORY": ciRepo, "GITHUB_WORKFLOW_REF": gh["workflow_ref"].(string),
+		"GITHUB_SHA": gh["sha"].(string), "GITHUB_REPOSITORY": ciRepo, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_WORKFLOW_REF": gh["workflow_ref"].(string),
 		"GITHUB_RUN_ID": gh["run_id"].(string), "GITHUB_WORKSPACE": ws, "RUNNER_TEMP": temp,
 		"GITHUB_STEP_SUMMARY": filepath.Join(work, "step-summary.md"),
 	}
@@ -247,6 +311,7 @@ func runJob(ts *testscript.TestScript, log *bytes.Buffer, wf workflow, jobName s
 				stepEnv[k] = v
 			}
 		}
+		stepEnv["PATH"] = strings.Join(append(addedPath, ts.Getenv("CI_TEST_RUNNER_PATH")), string(os.PathListSeparator))
 		for _, m := range []map[string]string{env, jobEnv} {
 			for k, v := range m {
 				stepEnv[k] = v
@@ -257,12 +322,22 @@ func runJob(ts *testscript.TestScript, log *bytes.Buffer, wf workflow, jobName s
 		}
 		outFile := filepath.Join(temp, fmt.Sprintf("output-%d", i))
 		envFile := filepath.Join(temp, fmt.Sprintf("env-%d", i))
-		ts.Check(os.WriteFile(outFile, nil, 0o644))
-		ts.Check(os.WriteFile(envFile, nil, 0o644))
-		stepEnv["GITHUB_OUTPUT"], stepEnv["GITHUB_ENV"] = outFile, envFile
+		pathFile := filepath.Join(temp, fmt.Sprintf("path-%d", i))
+		for _, f := range []string{outFile, envFile, pathFile} {
+			ts.Check(os.WriteFile(f, nil, 0o644))
+		}
+		stepEnv["GITHUB_OUTPUT"], stepEnv["GITHUB_ENV"], stepEnv["GITHUB_PATH"] = outFile, envFile, pathFile
 		script := filepath.Join(temp, fmt.Sprintf("step-%d.sh", i))
 		ts.Check(os.WriteFile(script, []byte(interpolate(st.Run, ctx, success)), 0o644))
-		cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", script)
+		shell := st.Shell
+		for _, d := range []wfDefaults{job.Defaults, wf.Defaults} {
+			if shell == "" {
+				shell = d.Run.Shell
+			}
+		}
+		argv, err := stepCommand(shell, script)
+		ts.Check(err)
+		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Dir = ws
 		for k, v := range stepEnv {
 			cmd.Env = append(cmd.Env, k+"="+v)
@@ -278,6 +353,11 @@ func runJob(ts *testscript.TestScript, log *bytes.Buffer, wf workflow, jobName s
 		}
 		for k, v := range readKeyValues(ts, envFile) {
 			jobEnv[k] = v
+		}
+		b, err := os.ReadFile(pathFile)
+		ts.Check(err)
+		for _, dir := range strings.Fields(string(b)) {
+			addedPath = append([]string{dir}, addedPath...)
 		}
 	}
 	return success
@@ -523,8 +603,9 @@ func str(v any) string {
 
 // cmdConsole changes live state through the SDK, as a console user would.
 func cmdConsole(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 3 || args[0] != "rename-filter" {
-		ts.Fatalf("usage: console rename-filter NAME NEW")
+	usage := "usage: console rename-filter NAME NEW | console create-filter NAME"
+	if neg || len(args) < 2 {
+		ts.Fatalf("%s", usage)
 	}
 	cred, err := aliyun.StaticCredential(ciKeyID, ciKeySecret)
 	ts.Check(err)
@@ -532,6 +613,14 @@ func cmdConsole(ts *testscript.TestScript, neg bool, args []string) {
 	c, err := aliyun.New(ctx, aliyun.Config{Region: "cn-hangzhou", Endpoint: ts.Getenv("TMSYNC_ENDPOINT"), Credential: cred})
 	ts.Check(err)
 	defer c.Close()
+	switch {
+	case args[0] == "create-filter" && len(args) == 2:
+		_, err := c.CreateFilter(ctx, cloud.CreateFilterInput{Name: args[1]})
+		ts.Check(err)
+		return
+	case args[0] != "rename-filter" || len(args) != 3:
+		ts.Fatalf("%s", usage)
+	}
 	fs, err := c.ListFilters(ctx, cloud.ListFiltersInput{Name: args[1]})
 	ts.Check(err)
 	if len(fs) != 1 {
@@ -576,6 +665,27 @@ func TestWorkflowSerialisesStacks(t *testing.T) {
 		}
 		if job.Concurrency.Group != "tmsync-${{ matrix.stack }}" || job.Concurrency.Cancel {
 			t.Errorf("job %s: concurrency %+v; want group tmsync-${{ matrix.stack }}, not cancelled in progress", name, job.Concurrency)
+		}
+	}
+}
+
+// TestWorkflowStepsUseBash: every run: step of the template sets shell: bash,
+// which GitHub runs with -o pipefail; without it a step runs as `bash -e`,
+// and a failure before a pipe (tmsync validate ... | tee) passes the step.
+func TestWorkflowStepsUseBash(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("github", "tmsync.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wf workflow
+	if err := yaml.Unmarshal(b, &wf); err != nil {
+		t.Fatal(err)
+	}
+	for name, job := range wf.Jobs {
+		for i, st := range job.Steps {
+			if st.Run != "" && st.Shell != "bash" {
+				t.Errorf("job %s, step %d (%q): shell %q, want bash", name, i+1, st.Name, st.Shell)
+			}
 		}
 	}
 }

@@ -24,13 +24,19 @@ func driftCommand() *ucli.Command {
    one document (one Markdown comment, one JSON document with plans[]), so a
    scheduled job can post it as is. To correct drift, run tmsync apply.
 
+   --fail-on-unmanaged exits 2 when the region has filters or sessions that no
+   tmsync stack owns (made outside tmsync, or tagged by hand); objects another
+   stack owns do not count.
+
 Examples:
    tmsync drift -f specs/
    tmsync drift -f specs/ --format markdown --detailed-exitcode > drift.md
+   tmsync drift -f specs/ --fail-on-unmanaged
    tmsync drift -f specs/ --format json | jq '.plans[].changes[] | select(.reason | index("drift"))'
 
 ` + exitCodesHelp,
-		Flags: planFlags(),
+		Flags: append(planFlags(),
+			&ucli.BoolFlag{Name: "fail-on-unmanaged", Usage: "exit 2 when the region has objects no tmsync stack owns"}),
 		Action: func(c *ucli.Context) error {
 			o, err := runOptionsFrom(c)
 			if err != nil {
@@ -39,12 +45,14 @@ Examples:
 			if err := noPlanFiles("drift", o.paths); err != nil {
 				return err
 			}
-			return runDrift(c.Context, o, c.App.Writer, c.App.ErrWriter)
+			return runDrift(c.Context, o, c.Bool("fail-on-unmanaged"), c.App.Writer, c.App.ErrWriter)
 		},
 	}
 }
 
-func runDrift(ctx context.Context, o runOptions, stdout, stderr io.Writer) error {
+// runDrift reports drift; with failOnUnmanaged, a stack whose region has
+// objects no tmsync stack owns exits 2 as a stack with drift does.
+func runDrift(ctx context.Context, o runOptions, failOnUnmanaged bool, stdout, stderr io.Writer) error {
 	stacks, err := loadStacks(o.paths, o.endpoint.Endpoint, stderr)
 	if err != nil {
 		return err
@@ -57,9 +65,12 @@ func runDrift(ctx context.Context, o runOptions, stdout, stderr io.Writer) error
 			continue
 		}
 		plans = append(plans, r.Plan)
-		if o.detailed && !r.Plan.Empty() {
+		switch {
+		case o.detailed && !r.Plan.Empty():
 			codes = append(codes, ExitChanges)
-		} else {
+		case failOnUnmanaged && unowned(r.Plan) > 0:
+			codes = append(codes, ExitChanges)
+		default:
 			codes = append(codes, ExitOK)
 		}
 	}
@@ -83,6 +94,18 @@ func renderDrift(w io.Writer, ps []*plan.Plan, o runOptions) error {
 		return views.MarkdownMulti(w, ps, views.MarkdownOptions{Title: "tmsync drift"})
 	}
 	return views.TextMulti(w, ps, views.TextOptions{Color: o.color, Title: "tmsync drift"})
+}
+
+// unowned counts the unmanaged objects of a plan that no tmsync stack owns:
+// those another stack owns were made by tmsync.
+func unowned(p *plan.Plan) int {
+	n := 0
+	for _, u := range p.Unmanaged {
+		if u.Stack == "" {
+			n++
+		}
+	}
+	return n
 }
 
 // driftSummary is one line per stack for logs: how many objects changed

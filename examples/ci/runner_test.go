@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -109,15 +108,12 @@ func runnerPath(t *testing.T, fakes ...string) string {
 			t.Fatal(err)
 		}
 	}
-	// testscript puts the test binary's commands in a directory of its own,
-	// first on PATH.
-	var testBin string
-	if p, err := exec.LookPath("tmsync"); err == nil {
-		testBin = filepath.Dir(p)
-	}
+	// Left out: every directory with a tmsync, such as the one where
+	// testscript puts the test binary's commands, or a tmsync the machine
+	// has installed.
 	dirs := []string{tools}
 	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
-		if d != testBin {
+		if _, err := os.Stat(filepath.Join(d, "tmsync")); err != nil {
 			dirs = append(dirs, d)
 		}
 	}

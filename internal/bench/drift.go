@@ -73,10 +73,22 @@ func pickDrift(rng *rand.Rand, st *workload.Stack, frac float64) []change {
 
 func minWrites(cs []change) int {
 	n := 0
+	filters, sessions := 0, 0
 	for _, c := range cs {
 		n += c.minCalls
+		switch c.kind {
+		case driftFilterTag, driftSessionTag:
+			// The tag call that undoes it carries the chain.
+		case driftSources, driftPacketLength, driftDisable, driftSessionRename:
+			sessions++
+		default:
+			filters++
+		}
 	}
-	return n
+	// A drift correction moves the chain of the objects it writes through
+	// one shared tmsync:gen value, 20 objects of a type a TagResources
+	// call (design.md, budget of calls).
+	return n + (filters+19)/20 + (sessions+19)/20
 }
 
 // applyDrift makes the edits through c and waits until every object has

@@ -262,16 +262,12 @@ func (r *Report) why(w io.Writer) {
 // the figures in it were measured on the machine above while writing it.
 const whyText = `## Why targets are missed
 
-**Write calls of a converge from drift above the minimum.** Every changed object whose fix is
-not itself a tag call gets one more call than the design budget counts: a TagResources that moves
-its ` + "`tmsync:applied`" + ` tag along the chain that keeps tokens from repeating when live state
-returns to an earlier view (the TagResources count of the drift rows is exactly the excess; for
-a tag drift the link rides on the UnTagResources). The budget of design.md counts one call per
-kind of change, and no tag write for an object whose spec did not change. The link cannot be
-batched (20 resources a TagResources call) because every object's value differs; either the
-budget counts it, or the link rides on a write the change makes anyway. It also adds a level to
-the critical path of a drift converge (3 instead of 2). Converges from empty have no such call:
-the tag is sent with the create.
+**Write calls of a converge from drift.** A drift correction moves the chain that keeps tokens
+from repeating when live state returns to an earlier view through one ` + "`tmsync:gen`" + ` value shared
+by every object of the apply, written 20 objects of one type a TagResources call: the minimum
+counts ceil(changed filters ÷ 20) + ceil(changed sessions ÷ 20) such calls, as design.md's budget
+does. Before issue 15 each changed object had a ` + "`tmsync:applied`" + ` tag call of its own (+486 calls
+at 1,000 objects).
 
 **Wall time of converges above 1.2 × the lower bound at 100 and 1,000 objects.** The bound
 counts API latency only. On this 2-core machine, shared with other work, a converge of hundreds

@@ -12,34 +12,33 @@ import (
 // most likely a renamed key, which a moved entry re-keys in place instead.
 // Names are not compared, since a renamed key often renames the object
 // too. Filters are paired first, so that sessions on a renamed filter pair
-// as well. Each object is paired at most once, in plan order.
+// as well. Each object is paired at most once, in plan order. A paired
+// create is labelled spec, not missing: its contents were applied under
+// the other key.
 func (pl *planner) suggestMoves() {
-	var filterDel, filterNew, sessionDel, sessionNew []Change
-	for _, c := range pl.p.Changes {
+	var filterDel, filterNew, sessionDel, sessionNew []int // indexes into the changes
+	for i, c := range pl.p.Changes {
 		switch {
 		case c.Action == Delete && c.HasReason(ReasonOrphan) && c.Addr.Kind == KindFilter:
-			filterDel = append(filterDel, c)
+			filterDel = append(filterDel, i)
 		case c.Action == Delete && c.HasReason(ReasonOrphan) && c.Addr.Kind == KindSession:
-			sessionDel = append(sessionDel, c)
+			sessionDel = append(sessionDel, i)
 		case c.Action == Create && c.Addr.Kind == KindFilter:
-			filterNew = append(filterNew, c)
+			filterNew = append(filterNew, i)
 		case c.Action == Create && c.Addr.Kind == KindSession:
-			sessionNew = append(sessionNew, c)
+			sessionNew = append(sessionNew, i)
 		}
 	}
 	renamed := map[string]string{} // old filter address -> new
-	pl.pairMoves(filterDel, filterNew, func(del, cr Change) bool {
+	pl.pairMoves(filterDel, filterNew, func(del, cr *Change) bool {
 		l, d := pl.filterByID[del.ID], pl.specFilter(cr.Addr.Key)
-		if l == nil || d == nil {
+		if l == nil || d == nil || !pl.sameFilter(d, l) {
 			return false
 		}
-		if pl.sameFilter(d, l) {
-			renamed[del.Addr.String()] = cr.Addr.String()
-			return true
-		}
-		return false
+		renamed[del.Addr.String()] = cr.Addr.String()
+		return true
 	})
-	pl.pairMoves(sessionDel, sessionNew, func(del, cr Change) bool {
+	pl.pairMoves(sessionDel, sessionNew, func(del, cr *Change) bool {
 		l, d := pl.sessionByID[del.ID], pl.specSession(cr.Addr.Key)
 		return l != nil && d != nil && pl.sameSession(d, l, renamed)
 	})
@@ -47,14 +46,21 @@ func (pl *planner) suggestMoves() {
 
 // pairMoves pairs each delete with the first unpaired create that same
 // reports equal, and notes the pair.
-func (pl *planner) pairMoves(dels, creates []Change, same func(del, cr Change) bool) {
+func (pl *planner) pairMoves(dels, creates []int, same func(del, cr *Change) bool) {
 	paired := make([]bool, len(creates))
-	for _, del := range dels {
-		for i, cr := range creates {
+	for _, di := range dels {
+		del := &pl.p.Changes[di]
+		for i, ci := range creates {
+			cr := &pl.p.Changes[ci]
 			if paired[i] || !same(del, cr) {
 				continue
 			}
 			paired[i] = true
+			for j, r := range cr.Reasons {
+				if r == ReasonMissing {
+					cr.Reasons[j] = ReasonSpec
+				}
+			}
 			pl.p.Notes = append(pl.p.Notes, fmt.Sprintf(
 				"%s is created with the contents of %s, which is deleted; did you mean moved: {from: %s, to: %s}?",
 				cr.Addr, del.Addr, del.Addr, cr.Addr))

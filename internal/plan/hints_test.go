@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tmsync/tmsync/internal/cloud"
 	"github.com/tmsync/tmsync/internal/spec"
 )
 
@@ -43,6 +44,59 @@ func TestSuggestMoves(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.want, p.Notes); diff != "" {
 				t.Errorf("%s: notes (-want +got):\n%s", tc.reason, diff)
+			}
+		})
+	}
+}
+
+func TestMissingLabel(t *testing.T) {
+	desired := stk([]*spec.Filter{filt("web", rules(1, 2)...)}, sess("ids", "web", 5, "eni-a"))
+	live := applied(t, desired)
+	noSession := *live
+	noSession.Sessions = nil
+	cases := map[string]struct {
+		reason  string
+		desired *spec.Stack
+		live    *cloud.Snapshot
+		want    map[Addr][]Reason
+		drift   bool
+	}{
+		"FirstApply": {
+			reason:  "nothing of the stack is live: a first apply, labelled spec",
+			desired: desired,
+			live:    emptySnap(),
+			want: map[Addr][]Reason{FilterAddr("web"): {ReasonSpec}, SessionAddr("ids"): {ReasonSpec},
+				RuleAddr("web", cloud.Ingress, 1): {ReasonSpec}, RuleAddr("web", cloud.Ingress, 2): {ReasonSpec}},
+		},
+		"SessionGone": {
+			reason:  "a session with no live object while its filter is live is missing, and drift",
+			desired: desired,
+			live:    &noSession,
+			want:    map[Addr][]Reason{SessionAddr("ids"): {ReasonMissing}},
+			drift:   true,
+		},
+		"Renamed": {
+			reason:  "a create paired with the delete of equal contents was applied under the other key",
+			desired: stk([]*spec.Filter{filt("web", rules(1, 2)...)}, sess("ids2", "web", 5, "eni-a")),
+			live:    live,
+			want:    map[Addr][]Reason{SessionAddr("ids"): {ReasonOrphan}, SessionAddr("ids2"): {ReasonSpec}},
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			p, err := Compute(tc.desired, tc.live, Options{AllowDestroy: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[Addr][]Reason{}
+			for _, c := range p.Changes {
+				got[c.Addr] = c.Reasons
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("%s: reasons (-want +got):\n%s", tc.reason, diff)
+			}
+			if p.HasDrift() != tc.drift {
+				t.Errorf("%s: HasDrift() = %v, want %v", tc.reason, p.HasDrift(), tc.drift)
 			}
 		})
 	}

@@ -19,7 +19,9 @@ func driftCommand() *ucli.Command {
 		Description: `Reads live state and reports, per stack, every object and field that
    differs from the spec, labelled drift (changed outside tmsync since it last
    wrote the object: its tmsync:applied hash no longer matches) and/or spec (the
-   spec changed), and the objects in the region that no stack given manages.
+   spec changed), missing (no live object while the stack has others: deleted
+   outside tmsync, or not applied yet; counted as drift), and the objects in
+   the region that no stack given manages.
    Nothing is changed and no lock is taken. The stacks of a run are written as
    one document (one Markdown comment, one JSON document with plans[]), so a
    scheduled job can post it as is. To correct drift, run tmsync apply.
@@ -115,7 +117,7 @@ func driftSummary(p *plan.Plan) string {
 	drift, specOnly := 0, 0
 	for _, c := range p.Changes {
 		switch {
-		case c.HasReason(plan.ReasonDrift):
+		case c.Drifted():
 			drift++
 		default:
 			specOnly++

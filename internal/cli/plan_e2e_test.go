@@ -163,7 +163,7 @@ func TestPlanSeesExactlyTheDiffWithinTheCallBudget(t *testing.T) {
 	sort.Strings(got)
 	want := []string{
 		"filter.f001 update [drift]",
-		"session.s002 create [spec]",
+		"session.s002 create [missing]",
 		"session.s003 update [drift]",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

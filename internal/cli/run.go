@@ -434,6 +434,7 @@ func applyStacks(ctx context.Context, stacks []*spec.Stack, o runOptions, stdin 
 		if len(todo) == 1 {
 			// One stack: stream its progress as it happens.
 			views[r] = newApplyView(o.format, stdout, progress(stderr))
+			views[r].destroy = o.plan.Destroy
 			continue
 		}
 		// Output is grouped per stack: each stack's lines are written
@@ -441,6 +442,7 @@ func applyStacks(ctx context.Context, stacks []*spec.Stack, o runOptions, stdin 
 		g := &stackOutput{}
 		groups[r] = g
 		views[r] = newApplyView(o.format, &g.out, progress(&g.progress))
+		views[r].destroy = o.plan.Destroy
 	}
 	eng.Apply(ctx, todo, func(e engine.Event) {
 		views[e.Run].observe(e)
@@ -478,6 +480,9 @@ type applyView struct {
 	// started holds when each step started, to say how long its retries
 	// have taken.
 	started map[plan.StepID]time.Time
+	// destroy ends the apply with what tmsync destroy deleted instead of
+	// the apply summary.
+	destroy bool
 }
 
 func newApplyView(format string, out, progress io.Writer) *applyView {
@@ -508,6 +513,13 @@ func (v *applyView) observe(e engine.Event) {
 		}
 	case engine.Converged, engine.NotConverged:
 		add, change, destroy := r.Applied()
+		if v.destroy {
+			if e.Type == engine.NotConverged {
+				fmt.Fprintf(v.progress, "Stack %s in %s has not converged.\n", r.Stack.Name, r.Stack.Region)
+			}
+			fmt.Fprintf(v.progress, "Destroy complete: %d destroyed.\n", destroy)
+			return
+		}
 		fmt.Fprintf(v.progress, "Apply complete: %d added, %d changed, %d destroyed.\n", add, change, destroy)
 		if e.Type == engine.Converged {
 			fmt.Fprintf(v.progress, "Stack %s in %s has converged.\n", r.Stack.Name, r.Stack.Region)

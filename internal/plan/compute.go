@@ -309,6 +309,7 @@ func (pl *planner) run() {
 	pl.guardSources()
 	pl.planSessions(desiredSessions)
 	pl.planFilterDeletes()
+	pl.suggestMoves()
 	pl.emitGen()
 	pl.checkRails()
 	pl.reportUnmanaged()

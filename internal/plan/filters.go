@@ -183,7 +183,7 @@ func (pl *planner) createFilter(d *spec.Filter) {
 	op := pl.createFilterOp(d)
 	id := pl.addStep(addr, op)
 	pl.filterRefs[d.Key] = Ref{Step: id}
-	pl.addChange(Change{Addr: addr, Action: Create, Reasons: []Reason{ReasonSpec}, After: wantFilterValues(d)})
+	pl.addChange(Change{Addr: addr, Action: Create, Reasons: []Reason{pl.createReason()}, After: wantFilterValues(d)})
 	for _, rs := range [][]cloud.Rule{op.Ingress, op.Egress} {
 		for _, r := range rs {
 			pl.addChange(Change{Addr: RuleAddr(d.Key, r.Direction, r.Priority), Action: Create,

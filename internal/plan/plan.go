@@ -43,6 +43,12 @@ const (
 	ReasonIPVersion Reason = "ip-version"
 	ReasonRename    Reason = "rename" // re-keyed by moved or a previous stack name
 	ReasonFleet     Reason = "fleet"  // the ENIs a selector matches changed
+	// ReasonMissing labels the create of a filter or session whose key has
+	// no live object while the stack has others: deleted outside tmsync,
+	// or added to the spec since the last apply. Live state cannot tell
+	// which (no tag records the keys a stack was applied with), so it is
+	// counted as drift.
+	ReasonMissing Reason = "missing"
 )
 
 // A Change is one object's planned change, for review. Before and After are
@@ -70,6 +76,10 @@ func (c Change) HasReason(r Reason) bool {
 	}
 	return false
 }
+
+// Drifted reports whether the change may come from a change made outside
+// tmsync: it is labelled drift, or missing.
+func (c Change) Drifted() bool { return c.HasReason(ReasonDrift) || c.HasReason(ReasonMissing) }
 
 // A Step is one API call: its op, the object it is for, the unit it
 // belongs to, the steps it waits for and its client token.
@@ -206,10 +216,10 @@ func (p *Plan) DesiredSources() map[string][]string { return p.Resolved }
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Steps) == 0 }
 
-// HasDrift reports whether any change is labelled drift.
+// HasDrift reports whether any change is labelled drift or missing.
 func (p *Plan) HasDrift() bool {
 	for _, c := range p.Changes {
-		if c.HasReason(ReasonDrift) {
+		if c.Drifted() {
 			return true
 		}
 	}

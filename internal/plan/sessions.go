@@ -490,12 +490,25 @@ func (pl *planner) createSession(w *sessionWork, deps []StepID, su sourceUsage, 
 		Enabled: d.Enabled, ResourceGroupID: d.ResourceGroupID,
 		Tags: ownership(pl.desired.Name, d.Key, writeApplied(hash, "", d.Protect), d.Tags)}}
 	pl.addStep(w.addr, op, deps...)
-	reason := ReasonSpec
+	reason := pl.createReason()
 	if g, _, ok := groupOf(d.Key); ok && pl.groups[g] && pl.groupLive[g] {
 		reason = ReasonFleet // a new member of a group that exists
 	}
 	pl.addChange(Change{Addr: w.addr, Action: Create, Reasons: []Reason{reason}, After: wantSessionValues(d, pl.refFilterName(w.filter)),
 		Sources: pl.sourceChanges(d.Key, nil, d.Sources)})
+}
+
+// createReason labels the create of a filter or session whose key has no
+// live object. When the stack owns no live object it is a first apply
+// (spec). Otherwise the object was either deleted outside tmsync or added
+// to the spec since the last apply, and the tags on live objects cannot
+// tell which: tmsync:applied covers an object's own attributes, not the
+// keys of its stack. It is labelled missing, which drift counts.
+func (pl *planner) createReason() Reason {
+	if pl.ownedCount > 0 {
+		return ReasonMissing
+	}
+	return ReasonSpec
 }
 
 // updateSession plans the changes of a live session: its attributes in one

@@ -618,7 +618,9 @@ func printEvent(w io.Writer, e apply.Event, took time.Duration) {
 func confirm(stdin io.Reader, stdout io.Writer, p *plan.Plan) error {
 	f, ok := stdin.(*os.File)
 	if !ok || !isTerminal(f) {
-		return withHint(errors.New("apply needs confirmation and there is no terminal to ask"),
+		// An answer piped in (echo yes | tmsync apply) is refused: it
+		// would approve a plan nobody saw.
+		return withHint(errors.New("apply needs confirmation and there is no terminal to ask; an answer piped to standard input is not read"),
 			"review the plan, then pass --auto-approve, or apply a saved plan: tmsync plan --out plan.json; tmsync apply plan.json")
 	}
 	fmt.Fprintf(stdout, "\nApply these changes to stack %s in %s? Only 'yes' is accepted: ", p.Stack, p.Region)

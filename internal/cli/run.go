@@ -19,6 +19,7 @@ import (
 
 	"github.com/tmsync/tmsync/internal/apply"
 	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/cloud/aliyun"
 	"github.com/tmsync/tmsync/internal/engine"
 	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/planfile"
@@ -157,7 +158,10 @@ func (o runOptions) engine(lock bool) *engine.Engine {
 func hinted(err error) error {
 	var locked *engine.LockedError
 	var unreachable *cloud.UnreachableError
+	var refused *aliyun.AuthError
 	switch {
+	case errors.As(err, &refused):
+		return withHint(err, "%s", refused.Hint())
 	case errors.As(err, &unreachable):
 		return withHint(err, "%s", unreachableHint(unreachable))
 	case errors.As(err, &locked):

@@ -8,9 +8,6 @@ import (
 	"github.com/tmsync/tmsync/internal/cloud"
 )
 
-// RAMPoliciesDoc is the page listing the RAM actions each command needs.
-const RAMPoliciesDoc = "docs/ram-policies.md"
-
 // An AuthError is a request the API refused for its credentials: it names
 // where they came from and the key, shortened, so that the user can tell
 // which key to fix. Its Hint says the likely cause. It unwraps to the
@@ -23,7 +20,6 @@ type AuthError struct {
 	// Source says where the credentials came from (CredentialsInfo.Source)
 	// and KeyID is their access key ID, shortened (LTAI…abcd).
 	Source, KeyID string
-	Temporary     bool
 }
 
 func (e *AuthError) Error() string {
@@ -47,7 +43,7 @@ func (e *AuthError) Hint() string {
 	case strings.HasPrefix(code, "InvalidTimeStamp"):
 		return "this machine's clock is off: sync it (NTP); tmsync doctor --region REGION measures it"
 	case strings.HasPrefix(code, "Forbidden"):
-		return fmt.Sprintf("the RAM user or role of access key %s may not call %s: grant it (%s lists the actions each command needs)", e.KeyID, e.RAMAction, RAMPoliciesDoc)
+		return fmt.Sprintf("the RAM user or role of access key %s may not call %s: grant it (docs/ram-policies.md lists the actions each command needs)", e.KeyID, e.RAMAction)
 	}
 	return fmt.Sprintf("check access key %s in %s", e.KeyID, e.Source)
 }
@@ -60,6 +56,5 @@ func (c *Client) authError(service, action string, err error) error {
 	if !errors.As(err, &ae) || ae.Kind != cloud.KindAuth || ae.Code == "" {
 		return err
 	}
-	return &AuthError{Err: ae, RAMAction: service + ":" + action, Source: c.creds.Source,
-		KeyID: c.keyID, Temporary: c.creds.Temporary}
+	return &AuthError{Err: ae, RAMAction: service + ":" + action, Source: c.creds.Source, KeyID: c.keyID}
 }

@@ -63,6 +63,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Description:     exitCodesHelp,
 		// The library must never exit the process on its own.
 		ExitErrHandler: func(*ucli.Context, error) {},
+		Action:         rootAction(cmds),
+		OnUsageError:   onUsageError(nil, cmds),
+	}
+	for _, c := range cmds {
+		c.OnUsageError = onUsageError(c, cmds)
 	}
 	return exitCode(app.Run(interspersed(cmds, args)), stderr)
 }

@@ -153,7 +153,10 @@ func doctorAPI(ctx context.Context, o doctorOptions, r *doctorReport) {
 	switch {
 	case err != nil:
 		r.line("FAIL", "service", "GetTrafficMirrorServiceStatus in %s: %v", o.region, err)
-		if k := cloud.KindOf(err); k == cloud.KindAuth {
+		var refused *aliyun.AuthError
+		if errors.As(err, &refused) {
+			fmt.Fprintf(r.w, "        hint: %s\n", refused.Hint())
+		} else if k := cloud.KindOf(err); k == cloud.KindAuth {
 			fmt.Fprintln(r.w, "        hint: check the credentials' permissions (vpc:GetTrafficMirrorServiceStatus) and this machine's clock")
 		}
 	case open:

@@ -55,6 +55,10 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.As(err, &he) && he.hint != "" {
 		fmt.Fprintf(stderr, "hint: %s\n", he.hint)
 	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		ue.report(stderr)
+	}
 	return ExitError
 }
 

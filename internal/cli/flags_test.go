@@ -242,3 +242,26 @@ func files(t *testing.T, root string) []string {
 	}
 	return out
 }
+
+func TestClosest(t *testing.T) {
+	names := []string{"validate", "plan", "apply", "destroy", "drift", "doctor", "export"}
+	cases := map[string]struct {
+		reason string
+		in     string
+		names  []string
+		want   string
+	}{
+		"Dropped":   {reason: "a letter left out", in: "aply", names: names, want: "apply"},
+		"Swapped":   {reason: "two neighbours swapped", in: "destory", names: names, want: "destroy"},
+		"Prefix":    {reason: "the start of one name", in: "valid", names: names, want: "validate"},
+		"Far":       {reason: "nothing close", in: "qwertyuiop", names: names, want: ""},
+		"Ambiguous": {reason: "as close to two names", in: "pla", names: []string{"plan", "play"}, want: ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := closest(tc.in, tc.names); got != tc.want {
+				t.Errorf("%s: closest(%q) = %q, want %q", tc.reason, tc.in, got, tc.want)
+			}
+		})
+	}
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tmsync/tmsync/internal/apply"
 	"github.com/tmsync/tmsync/internal/cloud"
+	"github.com/tmsync/tmsync/internal/cloud/aliyun"
 	"github.com/tmsync/tmsync/internal/engine"
 	"github.com/tmsync/tmsync/internal/plan"
 	"github.com/tmsync/tmsync/internal/planfile"
@@ -157,7 +158,10 @@ func (o runOptions) engine(lock bool) *engine.Engine {
 func hinted(err error) error {
 	var locked *engine.LockedError
 	var unreachable *cloud.UnreachableError
+	var refused *aliyun.AuthError
 	switch {
+	case errors.As(err, &refused):
+		return withHint(err, "%s", refused.Hint())
 	case errors.As(err, &unreachable):
 		return withHint(err, "%s", unreachableHint(unreachable))
 	case errors.As(err, &locked):
@@ -618,7 +622,9 @@ func printEvent(w io.Writer, e apply.Event, took time.Duration) {
 func confirm(stdin io.Reader, stdout io.Writer, p *plan.Plan) error {
 	f, ok := stdin.(*os.File)
 	if !ok || !isTerminal(f) {
-		return withHint(errors.New("apply needs confirmation and there is no terminal to ask"),
+		// An answer piped in (echo yes | tmsync apply) is refused: it
+		// would approve a plan nobody saw.
+		return withHint(errors.New("apply needs confirmation and there is no terminal to ask; an answer piped to standard input is not read"),
 			"review the plan, then pass --auto-approve, or apply a saved plan: tmsync plan --out plan.json; tmsync apply plan.json")
 	}
 	fmt.Fprintf(stdout, "\nApply these changes to stack %s in %s? Only 'yes' is accepted: ", p.Stack, p.Region)

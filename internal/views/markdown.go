@@ -345,10 +345,22 @@ func detailsBlock(o *object, traffic []string) mdBlock {
 	if len(o.rules) > 0 {
 		summary += htmlText(" · " + plural(len(o.rules), "rule change"))
 	}
-	for _, r := range o.rules {
-		changes = append(changes, r)
-		body = append(body, diffHeading(2, r, ruleLabel(r.Address)))
-		body = append(body, diffFields(6, r)...)
+	for _, e := range ruleEntries(o.rules) {
+		switch {
+		case e.change != nil:
+			changes = append(changes, e.change)
+			body = append(body, diffHeading(2, e.change, ruleLabel(e.change.Address)))
+			body = append(body, diffFields(6, e.change)...)
+		case len(e.moves) == 1:
+			changes = append(changes, e.moves[0])
+			body = append(body, diffHeading(2, e.moves[0], e.moves[0].moveText(true)))
+		default:
+			changes = append(changes, e.moves...)
+			body = append(body, diffHeading(2, swapHeading(e.moves), swapText(e.moves[0])))
+			for _, m := range e.moves {
+				body = append(body, "  "+pad(6)+headingText(&docChange{ID: m.ID}, m.moveText(false)))
+			}
+		}
 	}
 	if len(traffic) > 0 {
 		summary += htmlText(" · mirrored traffic changes")

@@ -151,9 +151,19 @@ func (t *textWriter) object(o *object) {
 			t.line(pad(6) + "  " + t.mark(l[:1]) + l[1:])
 		}
 	}
-	for _, r := range o.rules {
-		t.heading(6, r, ruleLabel(r.Address))
-		t.fields(10, r)
+	for _, e := range ruleEntries(o.rules) {
+		switch {
+		case e.change != nil:
+			t.heading(6, e.change, ruleLabel(e.change.Address))
+			t.fields(10, e.change)
+		case len(e.moves) == 1:
+			t.heading(6, e.moves[0], e.moves[0].moveText(true))
+		default:
+			t.heading(6, swapHeading(e.moves), swapText(e.moves[0]))
+			for _, m := range e.moves {
+				t.line(pad(10) + headingText(&docChange{ID: m.ID}, m.moveText(false)))
+			}
+		}
 	}
 }
 

@@ -66,6 +66,11 @@ type Client struct {
 	seq   atomic.Uint64
 
 	lastDate atomic.Pointer[time.Time]
+
+	// creds says where the credentials come from and keyID is their
+	// access key ID shortened, for the errors of refused requests.
+	creds CredentialsInfo
+	keyID string
 }
 
 var (
@@ -99,7 +104,13 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	// apply runs up to 10 steps at once (C8) against one host; the default
 	// of 2 idle connections per host would reconnect for most of them.
 	tr.MaxIdleConnsPerHost = 32
+	creds, keyID, err := describeCredential(cred, cfg.Profile)
+	if err != nil {
+		return nil, err
+	}
 	c := &Client{
+		creds:   creds,
+		keyID:   keyID,
 		region:  cfg.Region,
 		timeout: timeout,
 		// No Timeout here: each call carries its own context with the
@@ -219,7 +230,7 @@ const callHeader = "x-tmsync-call"
 
 // call runs one VPC request (see send) with an SDK client of its own.
 func (c *Client) call(ctx context.Context, action string, fn func(sdk *vpc.Client, rt *dara.RuntimeOptions) error) (*record, error) {
-	return c.send(ctx, action, func(rt *dara.RuntimeOptions) error {
+	return c.send(ctx, "vpc", action, func(rt *dara.RuntimeOptions) error {
 		sdk, err := c.takeSDK()
 		if err != nil {
 			return &cloud.APIError{Kind: cloud.KindUnknown, Message: action + ": set up the VPC client: " + err.Error(), Err: err}
@@ -231,7 +242,7 @@ func (c *Client) call(ctx context.Context, action string, fn func(sdk *vpc.Clien
 
 // callECS is call for the ECS API.
 func (c *Client) callECS(ctx context.Context, action string, fn func(sdk *ecs.Client, rt *dara.RuntimeOptions) error) (*record, error) {
-	return c.send(ctx, action, func(rt *dara.RuntimeOptions) error {
+	return c.send(ctx, "ecs", action, func(rt *dara.RuntimeOptions) error {
 		sdk, err := c.takeECS()
 		if err != nil {
 			return &cloud.APIError{Kind: cloud.KindUnknown, Message: action + ": set up the ECS client: " + err.Error(), Err: err}
@@ -241,10 +252,11 @@ func (c *Client) callECS(ctx context.Context, action string, fn func(sdk *ecs.Cl
 	})
 }
 
-// send runs one SDK request under the client's timeout and the caller's
-// context, and classifies its error. fn makes the request with rt, which
+// send runs one SDK request of service (the RAM prefix: vpc, ecs) under
+// the client's timeout and the caller's context, and classifies its error:
+// a refused request is an *AuthError. fn makes the request with rt, which
 // must be passed to the SDK's ...WithOptions method.
-func (c *Client) send(ctx context.Context, action string, fn func(rt *dara.RuntimeOptions) error) (*record, error) {
+func (c *Client) send(ctx context.Context, service, action string, fn func(rt *dara.RuntimeOptions) error) (*record, error) {
 	if err := ctx.Err(); err != nil {
 		// A write must not reach the API after its caller gave up.
 		return nil, fromTransportError(action, err, c.timeout)
@@ -271,7 +283,7 @@ func (c *Client) send(ctx context.Context, action string, fn func(rt *dara.Runti
 			ae.Kind, ae.Message, ae.Err = cloud.KindServer, action+": "+perr.Error(), errors.Join(perr, ae.Err)
 		}
 	}
-	return rec, err
+	return rec, c.authError(service, action, err)
 }
 
 // sdkTransport is the SDK's HTTP client. It gives each request the context

@@ -3,6 +3,8 @@ package aliyun
 import (
 	"fmt"
 	"strings"
+
+	"github.com/aliyun/credentials-go/credentials"
 )
 
 // A CredentialsInfo says where credentials come from, for tmsync doctor. It
@@ -29,9 +31,16 @@ func DescribeCredentials(profile string) (CredentialsInfo, error) {
 	if err != nil {
 		return CredentialsInfo{}, err
 	}
+	info, _, err := describeCredential(cred, profile)
+	return info, err
+}
+
+// describeCredential says where cred's credentials come from, and returns
+// its access key ID shortened for messages (LTAI…abcd).
+func describeCredential(cred credentials.Credential, profile string) (CredentialsInfo, string, error) {
 	m, err := cred.GetCredential()
 	if err != nil {
-		return CredentialsInfo{}, credentialsFailure(profile, err)
+		return CredentialsInfo{}, "", credentialsFailure(profile, err)
 	}
 	info := CredentialsInfo{
 		Provider:    deref(m.ProviderName),
@@ -42,7 +51,7 @@ func DescribeCredentials(profile string) (CredentialsInfo, error) {
 	if profile != "" {
 		info.Source = fmt.Sprintf("profile %q from %s", profile, info.Source)
 	}
-	return info, nil
+	return info, shortKeyID(deref(m.AccessKeyId)), nil
 }
 
 // providerSources describes the credentials-go providers, most specific
@@ -83,4 +92,13 @@ func maskKeyID(id string) string {
 		return strings.Repeat("*", len(id))
 	}
 	return id[:4] + strings.Repeat("*", len(id)-8) + id[len(id)-4:]
+}
+
+// shortKeyID keeps the first and last 4 characters of an access key ID,
+// for a message: enough to tell two keys apart, not to use one.
+func shortKeyID(id string) string {
+	if len(id) <= 8 {
+		return strings.Repeat("*", len(id))
+	}
+	return id[:4] + "…" + id[len(id)-4:]
 }

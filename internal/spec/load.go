@@ -1,9 +1,11 @@
 package spec
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -300,7 +302,7 @@ func (b *builder) tags(v any, f *file, p string) cloud.Tags {
 		if strings.Contains(lk, "http://") || strings.Contains(lk, "https://") {
 			b.d.add(f.keyPos(kp), "remove the URL from the tag key", "%s: tag key %q contains a URL", display(p), k)
 		}
-		out[k] = scalarText(m[k], f.nodes[kp])
+		out[k] = scalarText(m[k], f.node(kp))
 	}
 	return out
 }
@@ -428,7 +430,7 @@ func (b *builder) eachObject(f *file, kind string, seen map[string]Pos, fn func(
 // field with a schema error is reported once, by the schema, and its
 // object's other fields are still checked.
 func clean(f *file, p string, obj map[string]any) map[string]any {
-	if len(f.bad) == 0 {
+	if len(f.bad) == 0 && len(f.badKeys) == 0 {
 		return obj
 	}
 	out := map[string]any{}
@@ -469,13 +471,14 @@ func (b *builder) rules(f *file, p, dir string, v any) []Rule {
 	list, _ := v.([]any)
 	var out []Rule
 	prio := map[int]Pos{}
+	items := f.seq(p)
 	for i, item := range list {
 		rp := ptr(p, i)
 		if f.tainted(rp) {
 			continue
 		}
 		raw := ruleOf(item)
-		at := f.pos(rp)
+		at := items.pos(i)
 		if first, dup := prio[raw.Priority]; dup {
 			b.d.add(f.pos(ptr(rp, "priority")), fmt.Sprintf("give each %s rule of the filter its own priority from 1 to 10", dir),
 				"%s: priority %d is already used by the %s rule at line %d", display(rp), raw.Priority, dir, first.Line)
@@ -515,7 +518,10 @@ func (b *builder) rules(f *file, p, dir string, v any) []Rule {
 				ok = false
 				continue
 			}
-			s := fmt.Sprint(c.val)
+			s, isText := c.val.(string)
+			if !isText {
+				s = fmt.Sprint(c.val)
+			}
 			if _, err := cloud.ParsePortRange(s); err != nil {
 				b.d.add(f.pos(fp), "write a port (443), a range start/end with 1 <= start <= end <= 65535 (8000/8080), or any",
 					"%s: %v", display(fp), err)
@@ -534,7 +540,7 @@ func (b *builder) rules(f *file, p, dir string, v any) []Rule {
 		}
 		out = append(out, Rule{Rule: cr, Pos: at})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
+	slices.SortStableFunc(out, func(a, b Rule) int { return cmp.Compare(a.Priority, b.Priority) })
 	return out
 }
 
@@ -651,7 +657,7 @@ func (r rawSelector) selector(f *file, p string) Selector {
 	if len(r.Tags) > 0 {
 		sel.Tags = cloud.Tags{}
 		for k, v := range r.Tags {
-			sel.Tags[k] = scalarText(v, f.nodes[ptr(p, "tags", k)])
+			sel.Tags[k] = scalarText(v, f.node(ptr(p, "tags", k)))
 		}
 	}
 	return sel
@@ -710,9 +716,10 @@ func (b *builder) sessionsOf(f *file) {
 
 func (b *builder) sources(f *file, p string, s *Session, srcs []string) map[string]Pos {
 	sp := ptr(p, "sources")
-	seen := map[string]Pos{}
+	seen := make(map[string]Pos, len(srcs))
+	items := f.seq(sp)
 	for i, src := range srcs {
-		at := f.pos(ptr(sp, i))
+		at := items.pos(i)
 		if first, dup := seen[src]; dup {
 			b.d.add(at, "remove the duplicate",
 				"%s: source %s is already listed at %d:%d", display(sp), src, first.Line, first.Col)

@@ -92,7 +92,7 @@ func (f *file) schemaDiag(e schemaFault, d *diags) {
 	case "type":
 		want := typeNames(sch["type"])
 		hint := "write " + want
-		if n := f.nodes[inst]; n != nil && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 &&
+		if n := f.node(inst); n != nil && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 &&
 			strings.Contains(want, "integer") {
 			if _, err := strconv.ParseFloat(n.Value, 64); err == nil {
 				hint = "write the number without quotes"

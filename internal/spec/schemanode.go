@@ -310,26 +310,12 @@ func (s *schemaNode) check(v any, at *location, key bool, out *[]schemaFault) {
 		if s.props == nil && s.names == nil && s.extra == nil && !s.closed {
 			break
 		}
-		// Keys in order, so faults come out the same on every run.
-		var extra []string
-		for _, k := range sortedKeys(x) {
-			here := &location{up: at, key: k, idx: -1}
-			p, known := s.props[k]
-			if known {
-				p.check(x[k], here, false, out)
-			}
-			if s.names != nil {
-				s.names.check(k, here, true, out)
-			}
-			if !known {
-				extra = append(extra, quote(k))
-				if s.extra != nil {
-					s.extra.check(x[k], here, false, out)
-				}
-			}
-		}
-		if len(extra) > 0 && s.closed {
-			fail("additionalProperties", "additionalProperties %s not allowed", strings.Join(extra, ", "))
+		n := len(*out)
+		if !s.checkFields(x, at, out, nil) {
+			// Again with the keys in order, so faults come out the
+			// same on every run.
+			*out = (*out)[:n]
+			s.checkFields(x, at, out, sortedKeys(x))
 		}
 	case []any:
 		if s.minItems >= 0 && len(x) < s.minItems {
@@ -367,6 +353,44 @@ func (s *schemaNode) check(v any, at *location, key bool, out *[]schemaFault) {
 	if len(s.oneOf) > 0 {
 		s.checkOneOf(v, at, key, out, fail)
 	}
+}
+
+// checkFields checks the fields of mapping x, in the order of keys or, when
+// keys is nil, in map order; it returns false when it found a fault.
+func (s *schemaNode) checkFields(x map[string]any, at *location, out *[]schemaFault, keys []string) bool {
+	n := len(*out)
+	var extra []string
+	field := func(k string, v any) {
+		here := &location{up: at, key: k, idx: -1}
+		p, known := s.props[k]
+		if known {
+			p.check(v, here, false, out)
+		}
+		if s.names != nil {
+			s.names.check(k, here, true, out)
+		}
+		switch {
+		case known:
+		case s.closed:
+			extra = append(extra, quote(k))
+		case s.extra != nil:
+			s.extra.check(v, here, false, out)
+		}
+	}
+	if keys == nil {
+		for k, v := range x {
+			field(k, v)
+		}
+	} else {
+		for _, k := range keys {
+			field(k, x[k])
+		}
+	}
+	if len(extra) > 0 {
+		*out = append(*out, schemaFault{inst: at.String(), kw: "additionalProperties", key: false, sch: s.doc,
+			msg: fmt.Sprintf("additionalProperties %s not allowed", strings.Join(extra, ", "))})
+	}
+	return len(*out) == n
 }
 
 // checkOneOf checks that v passes exactly one of the oneOf schemas. When

@@ -3,6 +3,7 @@ package spec
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
@@ -18,7 +19,7 @@ import (
 // means, and how its errors read, is yaml.v3's. FuzzFastYAML holds the two
 // to the same trees.
 func fastYAML(data []byte) (*yaml.Node, bool) {
-	p := fastParser{data: data}
+	p := fastParser{data: data, split: true}
 	if !p.scan() || len(p.lines) == 0 {
 		return nil, false
 	}
@@ -49,6 +50,9 @@ type fastParser struct {
 	slab  []yaml.Node // nodes are allocated from here, a chunk at a time
 	// tag resolves the tag of a plain scalar as yaml.v3 does.
 	tag yaml.Node
+	// split lets a large mapping be parsed in two halves at once; the
+	// halves' own parsers do not split again.
+	split bool
 }
 
 // A fastLine is one line with content.
@@ -63,6 +67,7 @@ type fastLine struct {
 // fast parser handles the way yaml.v3 does.
 func (p *fastParser) scan() bool {
 	data := p.data
+	p.lines = make([]fastLine, 0, bytes.Count(data, []byte("\n"))+1)
 	num := 0
 	for start := 0; start < len(data); {
 		num++
@@ -172,6 +177,11 @@ func (p *fastParser) mapping(indent, off int) (*yaml.Node, bool) {
 	}
 	defer func() { p.depth-- }()
 	l := p.lines[p.i]
+	if p.split && off == l.start+l.indent {
+		if m, ok, done := p.mappingHalves(indent); done {
+			return m, ok
+		}
+	}
 	m := p.node(yaml.MappingNode, "!!map", "", l, off)
 	for {
 		key, after, ok := p.key(l, off)
@@ -214,6 +224,57 @@ func (p *fastParser) mapping(indent, off int) (*yaml.Node, bool) {
 		}
 		off = l.start + indent
 	}
+}
+
+// fastSplitLines is the size, in lines, from which a mapping's entries are
+// parsed in two halves at once (tests lower it).
+var fastSplitLines = 4096
+
+// mappingHalves parses a large block mapping at indent that starts on the
+// current line in two halves at once, each by a parser of its own: an entry
+// of a block mapping is read from its own lines only. done is false when
+// the mapping is too small to split.
+func (p *fastParser) mappingHalves(indent int) (m *yaml.Node, ok, done bool) {
+	end := p.i + 1
+	for end < len(p.lines) && p.lines[end].indent >= indent {
+		end++
+	}
+	if end-p.i < fastSplitLines {
+		return nil, false, false
+	}
+	// The second half starts at an entry: a line at indent that is no
+	// sequence entry (those of a sequence written at the key's indent).
+	mid := (p.i + end) / 2
+	for mid < end && (p.lines[mid].indent != indent || p.seqEntry(p.lines[mid])) {
+		mid++
+	}
+	if mid == end {
+		return nil, false, false
+	}
+	half := func(from, to int) *fastParser {
+		return &fastParser{data: p.data, lines: p.lines[:to], i: from, depth: p.depth - 1}
+	}
+	a, b := half(p.i, mid), half(mid, end)
+	var mb *yaml.Node
+	var okb bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		l := b.lines[b.i]
+		mb, okb = b.mapping(indent, l.start+indent)
+		okb = okb && b.i == end
+	}()
+	l := a.lines[a.i]
+	m, ok = a.mapping(indent, l.start+indent)
+	ok = ok && a.i == mid
+	wg.Wait()
+	if !ok || !okb {
+		return nil, false, true
+	}
+	m.Content = append(m.Content, mb.Content...)
+	p.i = end
+	return m, true, true
 }
 
 // sequence parses a block sequence whose entries are at indent, the first

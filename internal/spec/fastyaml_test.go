@@ -32,10 +32,17 @@ func treeText(n *yaml.Node) string {
 }
 
 // checkFastYAML fails when fastYAML takes data but reads it otherwise than
-// yaml.v3 does.
+// yaml.v3 does; it reads data once whole and once with split mappings.
 func checkFastYAML(t *testing.T, name string, data []byte) (taken bool) {
 	t.Helper()
 	got, ok := fastYAML(data)
+	old := fastSplitLines
+	fastSplitLines = 2
+	split, okSplit := fastYAML(data)
+	fastSplitLines = old
+	if ok != okSplit || (ok && treeText(got) != treeText(split)) {
+		t.Fatalf("%s: fastYAML reads otherwise with mappings split in halves (%v, %v):\n%s", name, ok, okSplit, data)
+	}
 	if !ok {
 		return false
 	}

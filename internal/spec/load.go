@@ -470,7 +470,10 @@ func ruleOf(v any) rawRule {
 func (b *builder) rules(f *file, p, dir string, v any) []Rule {
 	list, _ := v.([]any)
 	var out []Rule
-	prio := map[int]Pos{}
+	if len(list) > 0 {
+		out = make([]Rule, 0, len(list))
+	}
+	prio := make(map[int]Pos, len(list))
 	items := f.seq(p)
 	for i, item := range list {
 		rp := ptr(p, i)

@@ -369,8 +369,13 @@ func (f *file) read(d *diags) (ok bool) {
 	}
 	defer fh.Close()
 	// Read one byte past the limit rather than trusting Stat: the file may
-	// be a pipe or still growing.
-	data, err := io.ReadAll(io.LimitReader(fh, lim.fileBytes+1))
+	// be a pipe or still growing. Stat only sizes the buffer.
+	buf := bytes.NewBuffer(nil)
+	if st, err := fh.Stat(); err == nil && st.Size() < lim.fileBytes {
+		buf.Grow(int(st.Size()) + bytes.MinRead)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(fh, lim.fileBytes+1))
+	data := buf.Bytes()
 	if err != nil {
 		d.add(whole, "check the path given to -f", "cannot read: %v", unwrapPathErr(err))
 		return false

@@ -233,22 +233,27 @@ var fastSplitLines = 4096
 // mappingHalves parses a large block mapping at indent that starts on the
 // current line in two halves at once, each by a parser of its own: an entry
 // of a block mapping is read from its own lines only. done is false when
-// the mapping is too small to split.
+// the mapping is too small, or its entries too uneven, to split: then one
+// of its entries may be split when it is parsed.
 func (p *fastParser) mappingHalves(indent int) (m *yaml.Node, ok, done bool) {
+	if p.depth > 4 {
+		return nil, false, false
+	}
 	end := p.i + 1
 	for end < len(p.lines) && p.lines[end].indent >= indent {
 		end++
 	}
-	if end-p.i < fastSplitLines {
+	span := end - p.i
+	if span < fastSplitLines {
 		return nil, false, false
 	}
 	// The second half starts at an entry: a line at indent that is no
 	// sequence entry (those of a sequence written at the key's indent).
-	mid := (p.i + end) / 2
+	mid := p.i + span/2
 	for mid < end && (p.lines[mid].indent != indent || p.seqEntry(p.lines[mid])) {
 		mid++
 	}
-	if mid == end {
+	if mid == end || mid-p.i > span*3/5 {
 		return nil, false, false
 	}
 	half := func(from, to int) *fastParser {

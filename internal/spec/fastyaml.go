@@ -10,7 +10,7 @@ import (
 )
 
 // fastYAML parses the plain block YAML that spec files are written in
-// into the node tree yaml.v3 makes of it (comments aside), several times
+// into the node tree yaml.v3 makes of it (as ynodes), several times
 // faster: block mappings and sequences, one-line plain and quoted scalars,
 // comments. Anything else (flow collections, anchors, aliases, tags, block
 // scalars, scalars over several lines or with escapes, tabs, carriage
@@ -18,7 +18,7 @@ import (
 // error returns false, and the caller parses with yaml.v3: what a file
 // means, and how its errors read, is yaml.v3's. FuzzFastYAML holds the two
 // to the same trees.
-func fastYAML(data []byte) (*yaml.Node, bool) {
+func fastYAML(data []byte) (*ynode, bool) {
 	p := fastParser{data: data, split: true}
 	if !p.scan() || len(p.lines) == 0 {
 		return nil, false
@@ -47,7 +47,7 @@ type fastParser struct {
 	lines []fastLine // lines with content: no blank or comment-only lines
 	i     int        // the next line to parse
 	depth int
-	slab  []yaml.Node // nodes are allocated from here, a chunk at a time
+	slab  []ynode // nodes are allocated from here, a chunk at a time
 	// tag resolves the tag of a plain scalar as yaml.v3 does.
 	tag yaml.Node
 	// split lets a large mapping be parsed in two halves at once; the
@@ -128,9 +128,9 @@ func printable(r rune) bool {
 	return false
 }
 
-func (p *fastParser) node(kind yaml.Kind, tag, value string, l fastLine, off int) *yaml.Node {
+func (p *fastParser) node(kind yaml.Kind, tag, value string, l fastLine, off int) *ynode {
 	if len(p.slab) == 0 {
-		p.slab = make([]yaml.Node, 256)
+		p.slab = make([]ynode, 256)
 	}
 	n := &p.slab[0]
 	p.slab = p.slab[1:]
@@ -171,7 +171,7 @@ func (p *fastParser) empty(l fastLine, off int) bool {
 
 // mapping parses a block mapping whose keys are at indent, the first at
 // byte offset off of the current line.
-func (p *fastParser) mapping(indent, off int) (*yaml.Node, bool) {
+func (p *fastParser) mapping(indent, off int) (*ynode, bool) {
 	if p.depth++; p.depth > fastMaxDepth {
 		return nil, false
 	}
@@ -188,7 +188,7 @@ func (p *fastParser) mapping(indent, off int) (*yaml.Node, bool) {
 		if !ok {
 			return nil, false
 		}
-		var val *yaml.Node
+		var val *ynode
 		if v := p.skipSpaces(l, after); p.empty(l, v) {
 			p.i++
 			switch {
@@ -235,7 +235,7 @@ var fastSplitLines = 4096
 // of a block mapping is read from its own lines only. done is false when
 // the mapping is too small, or its entries too uneven, to split: then one
 // of its entries may be split when it is parsed.
-func (p *fastParser) mappingHalves(indent int) (m *yaml.Node, ok, done bool) {
+func (p *fastParser) mappingHalves(indent int) (m *ynode, ok, done bool) {
 	if p.depth > 4 {
 		return nil, false, false
 	}
@@ -260,7 +260,7 @@ func (p *fastParser) mappingHalves(indent int) (m *yaml.Node, ok, done bool) {
 		return &fastParser{data: p.data, lines: p.lines[:to], i: from, depth: p.depth - 1}
 	}
 	a, b := half(p.i, mid), half(mid, end)
-	var mb *yaml.Node
+	var mb *ynode
 	var okb bool
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -284,7 +284,7 @@ func (p *fastParser) mappingHalves(indent int) (m *yaml.Node, ok, done bool) {
 
 // sequence parses a block sequence whose entries are at indent, the first
 // on the current line.
-func (p *fastParser) sequence(indent int) (*yaml.Node, bool) {
+func (p *fastParser) sequence(indent int) (*ynode, bool) {
 	if p.depth++; p.depth > fastMaxDepth {
 		return nil, false
 	}
@@ -294,7 +294,7 @@ func (p *fastParser) sequence(indent int) (*yaml.Node, bool) {
 	for {
 		dash := l.start + indent
 		v := p.skipSpaces(l, dash+1)
-		var item *yaml.Node
+		var item *ynode
 		ok := true
 		switch {
 		case p.empty(l, v):
@@ -337,7 +337,7 @@ func (p *fastParser) sequence(indent int) (*yaml.Node, bool) {
 }
 
 // block parses the mapping or sequence that starts on the current line.
-func (p *fastParser) block() (*yaml.Node, bool) {
+func (p *fastParser) block() (*ynode, bool) {
 	l := p.lines[p.i]
 	if p.seqEntry(l) {
 		return p.sequence(l.indent)
@@ -354,7 +354,7 @@ func (p *fastParser) isKey(l fastLine, off int) bool {
 // key parses the mapping key at off of line l and its ':', which must be
 // followed by a space or the end of the line; after is the offset
 // following the ':'.
-func (p *fastParser) key(l fastLine, off int) (key *yaml.Node, after int, ok bool) {
+func (p *fastParser) key(l fastLine, off int) (key *ynode, after int, ok bool) {
 	d := p.data
 	var end int // the end of the key's text
 	switch d[off] {
@@ -389,7 +389,7 @@ func (p *fastParser) key(l fastLine, off int) (key *yaml.Node, after int, ok boo
 
 // scalar parses the scalar at off of line l, which takes the rest of the
 // line but for a comment.
-func (p *fastParser) scalar(l fastLine, off int) (*yaml.Node, bool) {
+func (p *fastParser) scalar(l fastLine, off int) (*ynode, bool) {
 	d := p.data
 	end := l.end
 	if d[off] == '"' || d[off] == '\'' {
@@ -438,7 +438,7 @@ func (p *fastParser) quoteEnd(l fastLine, off int) int {
 }
 
 // scalarText makes the scalar node of d[off:end], quoted or plain.
-func (p *fastParser) scalarText(l fastLine, off, end int, isKey bool) (*yaml.Node, bool) {
+func (p *fastParser) scalarText(l fastLine, off, end int, isKey bool) (*ynode, bool) {
 	d := p.data
 	if end <= off {
 		return nil, false

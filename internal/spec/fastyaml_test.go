@@ -15,14 +15,14 @@ import (
 	"github.com/tmsync/tmsync/internal/workload"
 )
 
-// treeText renders the parts of a node tree the loader reads: kind,
-// style, tag, value and position of every node (not comments).
-func treeText(n *yaml.Node) string {
+// treeText renders a node tree: kind, style, tag, value and position of
+// every node.
+func treeText(n *ynode) string {
 	var b strings.Builder
-	var walk func(n *yaml.Node, depth int)
-	walk = func(n *yaml.Node, depth int) {
-		fmt.Fprintf(&b, "%s%d %d %q %q %d:%d anchor=%q alias=%v\n", strings.Repeat(" ", depth),
-			n.Kind, n.Style, n.Tag, n.Value, n.Line, n.Column, n.Anchor, n.Alias != nil)
+	var walk func(n *ynode, depth int)
+	walk = func(n *ynode, depth int) {
+		fmt.Fprintf(&b, "%s%d %d %q %q %d:%d alias=%v\n", strings.Repeat(" ", depth),
+			n.Kind, n.Style, n.Tag, n.Value, n.Line, n.Column, n.Alias != nil)
 		for _, c := range n.Content {
 			walk(c, depth+1)
 		}
@@ -57,7 +57,7 @@ func checkFastYAML(t *testing.T, name string, data []byte) (taken bool) {
 	if len(doc.Content) != 1 {
 		t.Fatalf("%s: yaml.v3 reads %d roots:\n%s", name, len(doc.Content), data)
 	}
-	if want, got := treeText(doc.Content[0]), treeText(got); want != got {
+	if want, got := treeText(fromYAML(doc.Content[0], map[*yaml.Node]*ynode{})), treeText(got); want != got {
 		t.Fatalf("%s: fastYAML reads otherwise than yaml.v3:\n%s\nyaml.v3:\n%s\nfastYAML:\n%s", name, data, want, got)
 	}
 	return true

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/tmsync/tmsync/internal/addr"
 	"github.com/tmsync/tmsync/internal/cloud"
 )
@@ -308,7 +306,7 @@ func (b *builder) tags(v any, f *file, p string) cloud.Tags {
 }
 
 // scalarText is a scalar as the user wrote it, so 1.10 stays "1.10".
-func scalarText(v any, n *yaml.Node) string {
+func scalarText(v any, n *ynode) string {
 	switch v := v.(type) {
 	case nil: // key: with no value is the empty value the API allows
 		return ""

@@ -49,12 +49,12 @@ type file struct {
 	arg string
 	// skipped is set when a file found in a directory is not a spec.
 	skipped bool
-	root    *yaml.Node
+	root    *ynode
 	// value is the JSON form of the document, for the schema and decoding.
 	value map[string]any
 	// index maps the keys of a large mapping of root to their entry, so
 	// finding a node by pointer does not scan it; built on first use.
-	index map[*yaml.Node]map[string]int
+	index map[*ynode]map[string]int
 	// merged holds the mappings that had a merge key: fields missing
 	// there are a consequence of the refused key, not another mistake.
 	merged map[string]bool
@@ -87,7 +87,7 @@ func (f *file) keyPos(ptr string) Pos {
 }
 
 // node returns the node of the value at ptr, or nil.
-func (f *file) node(ptr string) *yaml.Node {
+func (f *file) node(ptr string) *ynode {
 	if n, _, ok := f.find(ptr); ok {
 		return n
 	}
@@ -100,7 +100,7 @@ func (f *file) node(ptr string) *yaml.Node {
 // returns the node of the value at ptr and, when that value is in a
 // mapping, the node of its key; or, when ptr goes further than the
 // document, the closest ancestor's node and ok false.
-func (f *file) find(ptr string) (n, key *yaml.Node, ok bool) {
+func (f *file) find(ptr string) (n, key *ynode, ok bool) {
 	n = f.root
 	for rest := ptr; rest != ""; {
 		if n == nil || rest[0] != '/' {
@@ -112,7 +112,7 @@ func (f *file) find(ptr string) (n, key *yaml.Node, ok bool) {
 		} else {
 			rest = ""
 		}
-		var next *yaml.Node
+		var next *ynode
 		switch n.Kind {
 		case yaml.MappingNode:
 			if i := f.entry(n, unescape(tok)); i >= 0 {
@@ -140,7 +140,7 @@ func (f *file) find(ptr string) (n, key *yaml.Node, ok bool) {
 type seqPos struct {
 	f *file
 	p string
-	n *yaml.Node // the sequence, or nil when p is none
+	n *ynode // the sequence, or nil when p is none
 }
 
 func (f *file) seq(p string) seqPos {
@@ -168,7 +168,7 @@ func (s seqPos) pos(i int) Pos {
 
 // entry returns the index in m.Content of the first key k of mapping m,
 // or -1.
-func (f *file) entry(m *yaml.Node, k string) int {
+func (f *file) entry(m *ynode, k string) int {
 	if len(m.Content) < 32 {
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			if isKey(m.Content[i]) && m.Content[i].Value == k {
@@ -186,7 +186,7 @@ func (f *file) entry(m *yaml.Node, k string) int {
 			}
 		}
 		if f.index == nil {
-			f.index = map[*yaml.Node]map[string]int{}
+			f.index = map[*ynode]map[string]int{}
 		}
 		f.index[m] = idx
 	}
@@ -198,7 +198,7 @@ func (f *file) entry(m *yaml.Node, k string) int {
 
 // isKey reports whether k is a key the converter keeps: a scalar, not a
 // merge key.
-func isKey(k *yaml.Node) bool {
+func isKey(k *ynode) bool {
 	return k.Kind == yaml.ScalarNode && k.ShortTag() != "!!merge"
 }
 
@@ -422,7 +422,7 @@ func (f *file) read(d *diags) (ok bool) {
 // parse parses data with yaml.v3 and returns the root of its one document,
 // a mapping; or nil when it has reported why there is none, or skipped a
 // file that is not a spec.
-func (f *file) parse(data []byte, d *diags) *yaml.Node {
+func (f *file) parse(data []byte, d *diags) *ynode {
 	whole := Pos{File: f.path}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -445,7 +445,7 @@ func (f *file) parse(data []byte, d *diags) *yaml.Node {
 		f.reportEmpty(d)
 		return nil
 	}
-	root := doc.Content[0]
+	root := fromYAML(doc.Content[0], map[*yaml.Node]*ynode{})
 	if !f.explicit && !looksLikeSpec(root) {
 		f.skipped = true
 		return nil
@@ -504,7 +504,7 @@ func separators(data []byte) int {
 
 // looksLikeSpec tells a tmsync file from other YAML found in a directory:
 // it is a mapping naming a stack, filters or sessions.
-func looksLikeSpec(n *yaml.Node) bool {
+func looksLikeSpec(n *ynode) bool {
 	if n.Kind != yaml.MappingNode {
 		return false
 	}
@@ -517,7 +517,7 @@ func looksLikeSpec(n *yaml.Node) bool {
 	return false
 }
 
-func kindName(n *yaml.Node) string {
+func kindName(n *ynode) string {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		return "list"
@@ -540,10 +540,10 @@ type converter struct {
 	f     *file
 	d     *diags
 	count int
-	at    *yaml.Node // the node where a limit was hit
+	at    *ynode // the node where a limit was hit
 	// alias is the outermost alias being expanded: where a document blows
 	// up, and so where to point.
-	alias *yaml.Node
+	alias *ynode
 	// path leads from the root to the value being converted; its pointer
 	// is only spelled out for a diagnostic.
 	path []location
@@ -562,7 +562,7 @@ func (c *converter) ptr() string {
 	return b.String()
 }
 
-func (c *converter) value(n *yaml.Node, depth int) (any, error) {
+func (c *converter) value(n *ynode, depth int) (any, error) {
 	c.count++
 	if c.count > lim.nodes {
 		c.at = n
@@ -653,27 +653,82 @@ func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 // scalar returns the JSON value of a scalar node by its resolved YAML tag.
 // Values JSON cannot hold (infinities, huge integers, timestamps) stay
 // strings, so the schema reports them as the wrong type.
-func scalar(n *yaml.Node) any {
-	switch n.ShortTag() {
+func scalar(n *ynode) any {
+	switch n.Tag {
 	case "!!null":
 		return nil
 	case "!!bool":
+		switch n.Value {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
 		var b bool
-		if n.Decode(&b) == nil {
+		if n.decode(&b) == nil {
 			return b
 		}
 	case "!!int":
+		if n.Style == 0 && decimal(n.Value) {
+			i, err := strconv.ParseInt(n.Value, 10, 64)
+			if err == nil {
+				return i
+			}
+		}
 		var i int64
-		if n.Decode(&i) == nil {
+		if n.decode(&i) == nil {
 			return i
 		}
 	case "!!float":
 		var x float64
-		if n.Decode(&x) == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
+		if n.decode(&x) == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
 			return x
 		}
 	}
 	return n.Value
+}
+
+// A ynode is a node of a parsed file as the loader keeps it: what it reads
+// of yaml.v3's node, in half its size (no comments, no anchor names). Tag
+// is the short tag yaml.v3 resolves (Node.ShortTag); an alias points at
+// its anchor's node.
+type ynode struct {
+	Kind         yaml.Kind
+	Style        yaml.Style
+	Line, Column int
+	Tag, Value   string
+	Content      []*ynode
+	Alias        *ynode
+}
+
+// ShortTag is the node's resolved tag, as yaml.Node.ShortTag.
+func (n *ynode) ShortTag() string { return n.Tag }
+
+// decode decodes a scalar node into v as yaml.v3 does.
+func (n *ynode) decode(v any) error {
+	y := yaml.Node{Kind: n.Kind, Style: n.Style, Tag: n.Tag, Value: n.Value}
+	return y.Decode(v)
+}
+
+// fromYAML copies a yaml.v3 tree into ynodes; seen maps each node copied
+// to its copy, so that an alias points at its anchor's copy (also when
+// the anchor's value holds the alias).
+func fromYAML(n *yaml.Node, seen map[*yaml.Node]*ynode) *ynode {
+	if c, ok := seen[n]; ok {
+		return c
+	}
+	c := &ynode{Kind: n.Kind, Style: n.Style, Tag: n.ShortTag(), Value: n.Value, Line: n.Line, Column: n.Column}
+	seen[n] = c
+	if n.Alias != nil {
+		c.Alias = fromYAML(n.Alias, seen)
+	}
+	if len(n.Content) > 0 {
+		c.Content = make([]*ynode, len(n.Content))
+		for i, x := range n.Content {
+			c.Content[i] = fromYAML(x, seen)
+		}
+	}
+	return c
 }
 
 // sortedKeys returns the keys of m in order, for deterministic output.

@@ -145,6 +145,16 @@ func (b *builder) createFilter(addr plan.Addr, create *plan.CreateFilter) plan.S
 	return id
 }
 
+// replacedID reports whether r names a live filter the baseline replaces.
+func replacedID(replaced map[plan.Addr]*cloud.Filter, r plan.Ref) bool {
+	for _, f := range replaced {
+		if r.Known() && f.ID == r.ID {
+			return true
+		}
+	}
+	return false
+}
+
 // baselinePlan derives the per-resource tool's calls from tmsync's plan p
 // of desired against live. creates holds, per filter address, tmsync's
 // create of that filter from an empty region: what a replacement creates.
@@ -203,6 +213,22 @@ func baselinePlan(p *plan.Plan, desired *spec.Stack, live *cloud.Snapshot, creat
 				cp.Filter = &plan.Ref{Step: renamed[o.Filter.Step]}
 				op = &cp
 			}
+		case *plan.Tag:
+			// A filter the baseline replaces is made anew with its tags
+			// and the old one deleted: a tag call shared with others
+			// leaves it out.
+			var keep []plan.Ref
+			for _, r := range append([]plan.Ref{o.Target}, o.Others...) {
+				if !replacedID(replaced, r) {
+					keep = append(keep, r)
+				}
+			}
+			if len(keep) == 0 {
+				continue
+			}
+			cp := *o
+			cp.Target, cp.Others = keep[0], keep[1:]
+			op = &cp
 		}
 		renamed[s.ID] = b.add(s.Addr(), op, deps...)
 	}

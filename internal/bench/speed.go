@@ -74,20 +74,23 @@ func MeasureValidate(ctx context.Context, tmsync func(args ...string) *exec.Cmd,
 	return res, nil
 }
 
-// An EmulatorResult is one line of the emulator's throughput benchmark
+// An EmulatorResult is a measure of the emulator's throughput benchmark
 // (BenchmarkThroughput of internal/emulator): requests a second of one kind
-// with one kind of store.
+// with one kind of store, the median of Runs runs.
 type EmulatorResult struct {
 	Store     string // "memory", or "file" as --endpoint local keeps it
 	Kind      string // "ListPages" or "Writes"
 	ReqPerSec float64
+	Runs      int
 }
 
 var throughputLine = regexp.MustCompile(`^BenchmarkThroughput/(\w+)/(\w+)(?:-\d+)?\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) req/s`)
 
-// ParseThroughput reads the lines of the throughput benchmark's output.
+// ParseThroughput reads the lines of the throughput benchmark's output,
+// run with -count: one result per measure, the median of its runs.
 func ParseThroughput(r io.Reader) []EmulatorResult {
 	var out []EmulatorResult
+	runs := map[[2]string][]float64{}
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		m := throughputLine.FindStringSubmatch(strings.TrimSpace(sc.Text()))
@@ -95,7 +98,15 @@ func ParseThroughput(r io.Reader) []EmulatorResult {
 			continue
 		}
 		v, _ := strconv.ParseFloat(m[3], 64)
-		out = append(out, EmulatorResult{Store: m[1], Kind: m[2], ReqPerSec: v})
+		k := [2]string{m[1], m[2]}
+		if runs[k] == nil {
+			out = append(out, EmulatorResult{Store: m[1], Kind: m[2]})
+		}
+		runs[k] = append(runs[k], v)
+	}
+	for i, e := range out {
+		vs := slices.Sorted(slices.Values(runs[[2]string{e.Store, e.Kind}]))
+		out[i].ReqPerSec, out[i].Runs = vs[len(vs)/2], len(vs)
 	}
 	return out
 }
@@ -115,7 +126,7 @@ func (r *Report) speedRows() []row {
 		if what == "" {
 			what = e.Kind
 		}
-		out = append(out, row{"1,000 + 1,000", fmt.Sprintf("emulator (%s store): %s, 4 clients", e.Store, what),
+		out = append(out, row{"1,000 + 1,000", fmt.Sprintf("emulator (%s store): %s, 4 clients (median of %d)", e.Store, what, e.Runs),
 			fmt.Sprintf("%.0f req/s", e.ReqPerSec), "—", "n/a", "", ""})
 	}
 	return out

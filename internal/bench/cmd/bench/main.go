@@ -66,7 +66,7 @@ func run() int {
 		// emulator's 2,000 objects would raise this process's peak RSS,
 		// which the tmsync processes it starts report as theirs.
 		fmt.Fprintln(os.Stderr, "bench: emulator throughput")
-		buf, err := goBench(ctx, *goCmd, "^BenchmarkThroughput$", *throughputTime, "./internal/emulator")
+		buf, err := goBench(ctx, *goCmd, "^BenchmarkThroughput$", *throughputTime, "./internal/emulator", "-count", "3")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			return 1

@@ -19,7 +19,7 @@ import (
 // means, and how its errors read, is yaml.v3's. FuzzFastYAML holds the two
 // to the same trees.
 func fastYAML(data []byte) (*ynode, bool) {
-	p := fastParser{data: data, split: true}
+	p := fastParser{data: data, text: string(data), split: true}
 	if !p.scan() || len(p.lines) == 0 {
 		return nil, false
 	}
@@ -43,7 +43,10 @@ const fastMaxDepth = 100
 const fastMaxKey = 1000
 
 type fastParser struct {
-	data  []byte
+	data []byte
+	// text is data as one string: scalars are cut from it, not copied
+	// one by one.
+	text  string
 	lines []fastLine // lines with content: no blank or comment-only lines
 	i     int        // the next line to parse
 	depth int
@@ -257,7 +260,7 @@ func (p *fastParser) mappingHalves(indent int) (m *ynode, ok, done bool) {
 		return nil, false, false
 	}
 	half := func(from, to int) *fastParser {
-		return &fastParser{data: p.data, lines: p.lines[:to], i: from, depth: p.depth - 1}
+		return &fastParser{data: p.data, text: p.text, lines: p.lines[:to], i: from, depth: p.depth - 1}
 	}
 	a, b := half(p.i, mid), half(mid, end)
 	var mb *ynode
@@ -445,7 +448,7 @@ func (p *fastParser) scalarText(l fastLine, off, end int, isKey bool) (*ynode, b
 	}
 	switch d[off] {
 	case '"', '\'':
-		n := p.node(yaml.ScalarNode, "!!str", string(d[off+1:end-1]), l, off)
+		n := p.node(yaml.ScalarNode, "!!str", p.text[off+1:end-1], l, off)
 		n.Style = yaml.DoubleQuotedStyle
 		if d[off] == '\'' {
 			n.Style = yaml.SingleQuotedStyle
@@ -457,7 +460,7 @@ func (p *fastParser) scalarText(l fastLine, off, end int, isKey bool) (*ynode, b
 		bytes.Contains(s, []byte(" #")) || (isKey && bytes.IndexByte(s, ':') >= 0) {
 		return nil, false
 	}
-	v := string(s)
+	v := p.text[off:end]
 	return p.node(yaml.ScalarNode, p.plainTag(v), v, l, off), true
 }
 

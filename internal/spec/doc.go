@@ -3,7 +3,11 @@
 // Load reads YAML files and directories, checks each file against the
 // embedded JSON Schema (package schema), then checks what the schema cannot
 // express (references, uniqueness, CIDRs and ports, merged tags, agreement
-// between the files of a stack). Every error is a Diagnostic that names the
+// between the files of a stack). Plain block YAML is parsed by a parser of
+// its own that makes the tree yaml.v3 makes (fastyaml.go); anything else is
+// parsed by yaml.v3. The schema is compiled once into a checker of the
+// keywords it uses (schemanode.go); both are held to the libraries they
+// stand in for by tests and fuzz targets. Every error is a Diagnostic that names the
 // file, line and column of the YAML node at fault and says what to change;
 // all of a run's errors are returned at once, sorted by position.
 //

@@ -1,15 +1,14 @@
 package spec
 
 import (
-	"encoding/json"
+	"cmp"
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/tmsync/tmsync/internal/addr"
 	"github.com/tmsync/tmsync/internal/cloud"
@@ -159,10 +158,10 @@ func (b *builder) build() {
 		b.stackFields(f)
 	}
 	b.st.Limits.SourcesPerSession = DefaultSourcesPerSession
-	b.decodeField("version", &b.st.Version)
-	b.decodeField("region", &b.st.Region)
-	b.decodeField("profile", &b.st.Profile)
-	b.decodeField("resourceGroupId", &b.st.ResourceGroupID)
+	b.st.Version = integer(b.set["version"].value)
+	b.st.Region, _ = b.set["region"].value.(string)
+	b.st.Profile, _ = b.set["profile"].value.(string)
+	b.st.ResourceGroupID, _ = b.set["resourceGroupId"].value.(string)
 	if at, ok := b.set["tags"]; ok {
 		b.st.Tags = b.tags(at.value, b.fileOf(at.pos), "/tags")
 	}
@@ -170,12 +169,11 @@ func (b *builder) build() {
 		b.st.Service = &Service{Enabled: true, Pos: at.pos}
 	}
 	if at, ok := b.set["limits"]; ok {
-		var l struct{ SourcesPerSession, SessionsPerSource int }
-		decodeJSON(at.value, &l)
-		if l.SourcesPerSession > 0 {
-			b.st.Limits.SourcesPerSession = l.SourcesPerSession
+		l, _ := at.value.(map[string]any)
+		if n := integer(l["sourcesPerSession"]); n > 0 {
+			b.st.Limits.SourcesPerSession = n
 		}
-		b.st.Limits.SessionsPerSource = l.SessionsPerSource
+		b.st.Limits.SessionsPerSource = integer(l["sessionsPerSource"])
 	}
 	for _, f := range b.files {
 		b.filtersOf(f)
@@ -221,12 +219,6 @@ func (b *builder) stackFields(f *file) {
 	}
 }
 
-func (b *builder) decodeField(k string, out any) {
-	if at, ok := b.set[k]; ok {
-		decodeJSON(at.value, out)
-	}
-}
-
 func (b *builder) fileOf(p Pos) *file {
 	for _, f := range b.files {
 		if f.path == p.File {
@@ -236,15 +228,56 @@ func (b *builder) fileOf(p Pos) *file {
 	return b.files[0]
 }
 
-// decodeJSON fills out from a JSON value the schema has accepted.
-func decodeJSON(v any, out any) {
-	data, err := json.Marshal(v)
-	if err == nil {
-		err = json.Unmarshal(data, out)
+// The typed reads of values the schema has accepted: a field of another
+// type was refused and left out, so it reads as absent. Only the fields the
+// schema names are read; an unknown field, whatever its case, is refused by
+// the schema and never read.
+
+// integer is a whole number the schema accepted: YAML gives int64, or
+// float64 for a number written as 1e3 or 3.0.
+func integer(v any) int {
+	switch x := v.(type) {
+	case int64:
+		return int(x)
+	case float64:
+		return int(x)
 	}
-	if err != nil {
-		panic(fmt.Sprintf("spec: decoding a schema-checked value: %v", err))
+	return 0
+}
+
+// optString is the string at k, or nil when m has none.
+func optString(m map[string]any, k string) *string {
+	if s, ok := m[k].(string); ok {
+		return &s
 	}
+	return nil
+}
+
+// optInt is the integer at k, or nil when m has none.
+func optInt(m map[string]any, k string) *int {
+	switch m[k].(type) {
+	case int64, float64:
+		n := integer(m[k])
+		return &n
+	}
+	return nil
+}
+
+// optBool is the boolean at k, or nil when m has none.
+func optBool(m map[string]any, k string) *bool {
+	if b, ok := m[k].(bool); ok {
+		return &b
+	}
+	return nil
+}
+
+// number is a port range written as a number, as the messages have always
+// shown it: the shortest form of the float64 (1e+06 for 1000000).
+func number(v any) any {
+	if i, ok := v.(int64); ok {
+		return float64(i)
+	}
+	return v
 }
 
 // tags checks a tags mapping at pointer p and returns it as cloud.Tags.
@@ -267,13 +300,13 @@ func (b *builder) tags(v any, f *file, p string) cloud.Tags {
 		if strings.Contains(lk, "http://") || strings.Contains(lk, "https://") {
 			b.d.add(f.keyPos(kp), "remove the URL from the tag key", "%s: tag key %q contains a URL", display(p), k)
 		}
-		out[k] = scalarText(m[k], f.nodes[kp])
+		out[k] = scalarText(m[k], f.node(kp))
 	}
 	return out
 }
 
 // scalarText is a scalar as the user wrote it, so 1.10 stays "1.10".
-func scalarText(v any, n *yaml.Node) string {
+func scalarText(v any, n *ynode) string {
 	switch v := v.(type) {
 	case nil: // key: with no value is the empty value the API allows
 		return ""
@@ -303,12 +336,22 @@ func (b *builder) mergeTags(own cloud.Tags) cloud.Tags {
 
 // object holds what filters and sessions share.
 type object struct {
-	Name            *string        `json:"name"`
-	Description     *string        `json:"description"`
-	Tags            map[string]any `json:"tags"`
-	ResourceGroupID string         `json:"resourceGroupId"`
-	Protect         bool           `json:"protect"`
-	ID              string         `json:"id"`
+	Name            *string
+	Description     *string
+	Tags            map[string]any
+	ResourceGroupID string
+	Protect         bool
+	ID              string
+}
+
+// objectOf reads the shared fields of a filter or session.
+func objectOf(m map[string]any) object {
+	o := object{Name: optString(m, "name"), Description: optString(m, "description")}
+	o.Tags, _ = m["tags"].(map[string]any)
+	o.ResourceGroupID, _ = m["resourceGroupId"].(string)
+	o.Protect, _ = m["protect"].(bool)
+	o.ID, _ = m["id"].(string)
+	return o
 }
 
 // common checks the shared fields of the object at p and returns name,
@@ -349,8 +392,7 @@ func (b *builder) common(f *file, p, kind, key string, o object) (name, desc str
 // filtersOf builds the filters of f.
 func (b *builder) filtersOf(f *file) {
 	b.eachObject(f, "filter", b.filters, func(key, p string, at Pos, obj map[string]any) {
-		var raw object
-		decodeJSON(clean(f, p, obj, cloud.Ingress, cloud.Egress), &raw)
+		raw := objectOf(clean(f, p, obj))
 		flt := &Filter{Key: key, ResourceGroupID: raw.ResourceGroupID, Protect: raw.Protect, ID: raw.ID, Pos: at}
 		flt.Name, flt.Description, flt.Tags = b.common(f, p, "filter", key, raw)
 		if flt.ResourceGroupID == "" {
@@ -382,13 +424,16 @@ func (b *builder) eachObject(f *file, kind string, seen map[string]Pos, fn func(
 	}
 }
 
-// clean returns the fields of the object at p that the schema accepted,
-// leaving out skip: a field with a schema error is reported once, by the
-// schema, and its object's other fields are still checked.
-func clean(f *file, p string, obj map[string]any, skip ...string) map[string]any {
+// clean returns the fields of the object at p that the schema accepted: a
+// field with a schema error is reported once, by the schema, and its
+// object's other fields are still checked.
+func clean(f *file, p string, obj map[string]any) map[string]any {
+	if len(f.bad) == 0 && len(f.badKeys) == 0 {
+		return obj
+	}
 	out := map[string]any{}
 	for k, v := range obj {
-		if !contains(skip, k) && !f.tainted(ptr(p, k)) {
+		if !f.tainted(ptr(p, k)) {
 			out[k] = v
 		}
 	}
@@ -396,14 +441,26 @@ func clean(f *file, p string, obj map[string]any, skip ...string) map[string]any
 }
 
 type rawRule struct {
-	Priority             int    `json:"priority"`
-	Action               string `json:"action"`
-	Protocol             string `json:"protocol"`
-	IPVersion            string `json:"ipVersion"`
-	SourceCidrBlock      string `json:"sourceCidrBlock"`
-	DestinationCidrBlock string `json:"destinationCidrBlock"`
-	SourcePortRange      any    `json:"sourcePortRange"`
-	DestinationPortRange any    `json:"destinationPortRange"`
+	Priority             int
+	Action               string
+	Protocol             string
+	IPVersion            string
+	SourceCidrBlock      string
+	DestinationCidrBlock string
+	SourcePortRange      any
+	DestinationPortRange any
+}
+
+func ruleOf(v any) rawRule {
+	m, _ := v.(map[string]any)
+	r := rawRule{Priority: integer(m["priority"]),
+		SourcePortRange: number(m["sourcePortRange"]), DestinationPortRange: number(m["destinationPortRange"])}
+	r.Action, _ = m["action"].(string)
+	r.Protocol, _ = m["protocol"].(string)
+	r.IPVersion, _ = m["ipVersion"].(string)
+	r.SourceCidrBlock, _ = m["sourceCidrBlock"].(string)
+	r.DestinationCidrBlock, _ = m["destinationCidrBlock"].(string)
+	return r
 }
 
 // rules checks the rules of one direction and returns them canonical,
@@ -411,15 +468,18 @@ type rawRule struct {
 func (b *builder) rules(f *file, p, dir string, v any) []Rule {
 	list, _ := v.([]any)
 	var out []Rule
-	prio := map[int]Pos{}
+	if len(list) > 0 {
+		out = make([]Rule, 0, len(list))
+	}
+	prio := make(map[int]Pos, len(list))
+	items := f.seq(p)
 	for i, item := range list {
 		rp := ptr(p, i)
 		if f.tainted(rp) {
 			continue
 		}
-		var raw rawRule
-		decodeJSON(item, &raw)
-		at := f.pos(rp)
+		raw := ruleOf(item)
+		at := items.pos(i)
 		if first, dup := prio[raw.Priority]; dup {
 			b.d.add(f.pos(ptr(rp, "priority")), fmt.Sprintf("give each %s rule of the filter its own priority from 1 to 10", dir),
 				"%s: priority %d is already used by the %s rule at line %d", display(rp), raw.Priority, dir, first.Line)
@@ -459,7 +519,10 @@ func (b *builder) rules(f *file, p, dir string, v any) []Rule {
 				ok = false
 				continue
 			}
-			s := fmt.Sprint(c.val)
+			s, isText := c.val.(string)
+			if !isText {
+				s = fmt.Sprint(c.val)
+			}
 			if _, err := cloud.ParsePortRange(s); err != nil {
 				b.d.add(f.pos(fp), "write a port (443), a range start/end with 1 <= start <= end <= 65535 (8000/8080), or any",
 					"%s: %v", display(fp), err)
@@ -478,7 +541,7 @@ func (b *builder) rules(f *file, p, dir string, v any) []Rule {
 		}
 		out = append(out, Rule{Rule: cr, Pos: at})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Priority < out[j].Priority })
+	slices.SortStableFunc(out, func(a, b Rule) int { return cmp.Compare(a.Priority, b.Priority) })
 	return out
 }
 
@@ -500,36 +563,92 @@ func cidrHint(s, ipVersion string) string {
 
 type rawSession struct {
 	object
-	Filter string `json:"filter"`
+	Filter string
 	Target struct {
-		Type   string       `json:"type"`
-		ID     string       `json:"id"`
-		Select *rawSelector `json:"select"`
-	} `json:"target"`
-	Sources  json.RawMessage `json:"sources"`
-	Priority int             `json:"priority"`
-	Split    *struct {
-		Priorities string `json:"priorities"`
-	} `json:"split"`
-	Enabled          *bool `json:"enabled"`
-	PacketLength     int   `json:"packetLength"`
-	VirtualNetworkID *int  `json:"virtualNetworkId"`
+		Type   string
+		ID     string
+		Select *rawSelector
+	}
+	// Sources holds the list form of sources; SourcesObject the object
+	// form, nil when sources is a list or absent.
+	Sources          []string
+	SourcesObject    *rawSources
+	Priority         int
+	Split            *struct{ Priorities string }
+	Enabled          *bool
+	PacketLength     int
+	VirtualNetworkID *int
+}
+
+func sessionOf(m map[string]any) rawSession {
+	s := rawSession{object: objectOf(m), Priority: integer(m["priority"]), Enabled: optBool(m, "enabled"),
+		PacketLength: integer(m["packetLength"]), VirtualNetworkID: optInt(m, "virtualNetworkId")}
+	s.Filter, _ = m["filter"].(string)
+	if t, ok := m["target"].(map[string]any); ok {
+		s.Target.Type, _ = t["type"].(string)
+		s.Target.ID, _ = t["id"].(string)
+		if sel, ok := t["select"].(map[string]any); ok {
+			r := selectorOf(sel)
+			s.Target.Select = &r
+		}
+	}
+	switch src := m["sources"].(type) {
+	case []any:
+		s.Sources = textList(src)
+	case map[string]any:
+		rs := &rawSources{IDs: textList(src["ids"]), Exclude: textList(src["exclude"])}
+		rs.IncludeSecondary, _ = src["includeSecondary"].(bool)
+		list, _ := src["select"].([]any)
+		for _, item := range list {
+			sel, _ := item.(map[string]any)
+			rs.Select = append(rs.Select, selectorOf(sel))
+		}
+		s.SourcesObject = rs
+	}
+	if sp, ok := m["split"].(map[string]any); ok {
+		s.Split = &struct{ Priorities string }{}
+		s.Split.Priorities, _ = sp["priorities"].(string)
+	}
+	return s
+}
+
+// textList is a list of strings the schema accepted; nil when v is none.
+func textList(v any) []string {
+	list, ok := v.([]any)
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(list))
+	for _, item := range list {
+		s, _ := item.(string)
+		out = append(out, s)
+	}
+	return out
 }
 
 // rawSources is the object form of sources.
 type rawSources struct {
-	IDs              []string      `json:"ids"`
-	Select           []rawSelector `json:"select"`
-	Exclude          []string      `json:"exclude"`
-	IncludeSecondary bool          `json:"includeSecondary"`
+	IDs              []string
+	Select           []rawSelector
+	Exclude          []string
+	IncludeSecondary bool
 }
 
 type rawSelector struct {
-	Tags            map[string]any `json:"tags"`
-	VPCID           string         `json:"vpcId"`
-	VSwitchID       string         `json:"vSwitchId"`
-	InstanceIDs     []string       `json:"instanceIds"`
-	SecurityGroupID string         `json:"securityGroupId"`
+	Tags            map[string]any
+	VPCID           string
+	VSwitchID       string
+	InstanceIDs     []string
+	SecurityGroupID string
+}
+
+func selectorOf(m map[string]any) rawSelector {
+	r := rawSelector{InstanceIDs: textList(m["instanceIds"])}
+	r.Tags, _ = m["tags"].(map[string]any)
+	r.VPCID, _ = m["vpcId"].(string)
+	r.VSwitchID, _ = m["vSwitchId"].(string)
+	r.SecurityGroupID, _ = m["securityGroupId"].(string)
+	return r
 }
 
 // selector returns the selector written at pointer p of f.
@@ -539,7 +658,7 @@ func (r rawSelector) selector(f *file, p string) Selector {
 	if len(r.Tags) > 0 {
 		sel.Tags = cloud.Tags{}
 		for k, v := range r.Tags {
-			sel.Tags[k] = scalarText(v, f.nodes[ptr(p, "tags", k)])
+			sel.Tags[k] = scalarText(v, f.node(ptr(p, "tags", k)))
 		}
 	}
 	return sel
@@ -549,8 +668,7 @@ func (r rawSelector) selector(f *file, p string) Selector {
 // once every file's filters are known.
 func (b *builder) sessionsOf(f *file) {
 	b.eachObject(f, "session", b.sessions, func(key, p string, at Pos, obj map[string]any) {
-		var raw rawSession
-		decodeJSON(clean(f, p, obj), &raw)
+		raw := sessionOf(clean(f, p, obj))
 		s := &Session{
 			Key: key, TargetType: raw.Target.Type, TargetID: raw.Target.ID,
 			Priority: raw.Priority, Enabled: true, PacketLength: cloud.DefaultPacketLength,
@@ -572,12 +690,8 @@ func (b *builder) sessionsOf(f *file) {
 		} else {
 			s.Filter = raw.Filter
 		}
-		var ids []string
-		if len(raw.Sources) > 0 && raw.Sources[0] == '[' {
-			decodeJSON(raw.Sources, &ids)
-		} else if len(raw.Sources) > 0 {
-			var rs rawSources
-			decodeJSON(raw.Sources, &rs)
+		ids := raw.Sources
+		if rs := raw.SourcesObject; rs != nil {
 			ids = rs.IDs
 			for i, sel := range rs.Select {
 				s.Select = append(s.Select, sel.selector(f, ptr(p, "sources", "select", i)))
@@ -603,9 +717,10 @@ func (b *builder) sessionsOf(f *file) {
 
 func (b *builder) sources(f *file, p string, s *Session, srcs []string) map[string]Pos {
 	sp := ptr(p, "sources")
-	seen := map[string]Pos{}
+	seen := make(map[string]Pos, len(srcs))
+	items := f.seq(sp)
 	for i, src := range srcs {
-		at := f.pos(ptr(sp, i))
+		at := items.pos(i)
 		if first, dup := seen[src]; dup {
 			b.d.add(at, "remove the duplicate",
 				"%s: source %s is already listed at %d:%d", display(sp), src, first.Line, first.Col)
@@ -702,7 +817,9 @@ func (b *builder) movesOf(f *file) {
 				continue
 			}
 			var m Move
-			decodeJSON(item, &m)
+			fields, _ := item.(map[string]any)
+			m.From, _ = fields["from"].(string)
+			m.To, _ = fields["to"].(string)
 			m.Pos = f.pos(mp)
 			from, _ := addr.Parse(m.From)
 			to, _ := addr.Parse(m.To)

@@ -1,11 +1,9 @@
 package spec
 
 import (
-	"bytes"
+	"encoding/json"
 	"fmt"
 	"sync"
-
-	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/tmsync/tmsync/schema"
 )
@@ -29,19 +27,21 @@ func (e *ValueError) Error() string {
 // fragments are the parts of the schema a name given outside a spec is
 // checked with, compiled once per process: the same grammar as a spec's
 // stack: and region: values, from the same file.
-var fragments = sync.OnceValues(func() (map[string]*jsonschema.Schema, error) {
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft7
-	if err := c.AddResource(schema.URL, bytes.NewReader(schema.JSON)); err != nil {
+var fragments = sync.OnceValues(func() (map[string]*schemaNode, error) {
+	var root map[string]any
+	if err := json.Unmarshal(schema.JSON, &root); err != nil {
 		return nil, err
 	}
-	out := map[string]*jsonschema.Schema{}
+	c := schemaCompiler{root: root, done: map[string]*schemaNode{}}
+	out := map[string]*schemaNode{}
 	for _, ptr := range []string{"/definitions/key", "/properties/region"} {
-		s, err := c.Compile(schema.URL + "#" + ptr)
+		v, err := c.resolve("#" + ptr)
 		if err != nil {
 			return nil, err
 		}
-		out[ptr] = s
+		if out[ptr], err = c.compile(v, "#"+ptr); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 })
@@ -55,11 +55,12 @@ func matches(ptr, v string) (bool, string) {
 		// package; it cannot fail at run time.
 		panic(fmt.Sprintf("embedded schema: %v", err))
 	}
-	if frs[ptr].Validate(v) == nil {
+	var faults []schemaFault
+	frs[ptr].check(v, nil, false, &faults)
+	if len(faults) == 0 {
 		return true, ""
 	}
-	sch, _ := schemaAt(schema.URL + "#" + ptr + "/pattern").(map[string]any)
-	hint, _ := sch["patternErrorMessage"].(string)
+	hint, _ := frs[ptr].doc["patternErrorMessage"].(string)
 	return false, hint
 }
 

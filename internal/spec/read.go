@@ -49,13 +49,12 @@ type file struct {
 	arg string
 	// skipped is set when a file found in a directory is not a spec.
 	skipped bool
-	root    *yaml.Node
+	root    *ynode
 	// value is the JSON form of the document, for the schema and decoding.
 	value map[string]any
-	// nodes maps a JSON pointer to the node of its value, keys to the node
-	// of its mapping key; diagnostics take their positions from them.
-	nodes map[string]*yaml.Node
-	keys  map[string]*yaml.Node
+	// index maps the keys of a large mapping of root to their entry, so
+	// finding a node by pointer does not scan it; built on first use.
+	index map[*ynode]map[string]int
 	// merged holds the mappings that had a merge key: fields missing
 	// there are a consequence of the refused key, not another mistake.
 	merged map[string]bool
@@ -71,24 +70,136 @@ type file struct {
 // pos returns the position of the value at pointer ptr, or of its closest
 // ancestor that has one.
 func (f *file) pos(ptr string) Pos {
-	for {
-		if n, ok := f.nodes[ptr]; ok {
-			return Pos{File: f.path, Line: n.Line, Col: n.Column}
-		}
-		if ptr == "" {
-			return Pos{File: f.path, Line: 1, Col: 1}
-		}
-		ptr = ptr[:strings.LastIndexByte(ptr, '/')]
+	n, _, _ := f.find(ptr)
+	if n == nil {
+		return Pos{File: f.path, Line: 1, Col: 1}
 	}
+	return Pos{File: f.path, Line: n.Line, Col: n.Column}
 }
 
 // keyPos returns the position of the mapping key whose value is at ptr,
 // falling back to the value.
 func (f *file) keyPos(ptr string) Pos {
-	if n, ok := f.keys[ptr]; ok {
-		return Pos{File: f.path, Line: n.Line, Col: n.Column}
+	if _, k, ok := f.find(ptr); ok && k != nil {
+		return Pos{File: f.path, Line: k.Line, Col: k.Column}
 	}
 	return f.pos(ptr)
+}
+
+// node returns the node of the value at ptr, or nil.
+func (f *file) node(ptr string) *ynode {
+	if n, _, ok := f.find(ptr); ok {
+		return n
+	}
+	return nil
+}
+
+// find follows ptr from the root as the converter made the value: aliases
+// lead to their anchor's nodes (where to edit them), a key written twice
+// is its first, merge keys and keys that are no scalar are not there. It
+// returns the node of the value at ptr and, when that value is in a
+// mapping, the node of its key; or, when ptr goes further than the
+// document, the closest ancestor's node and ok false.
+func (f *file) find(ptr string) (n, key *ynode, ok bool) {
+	n = f.root
+	for rest := ptr; rest != ""; {
+		if n == nil || rest[0] != '/' {
+			return n, nil, false
+		}
+		tok := rest[1:]
+		if i := strings.IndexByte(tok, '/'); i >= 0 {
+			tok, rest = tok[:i], tok[i:]
+		} else {
+			rest = ""
+		}
+		var next *ynode
+		switch n.Kind {
+		case yaml.MappingNode:
+			if i := f.entry(n, unescape(tok)); i >= 0 {
+				key, next = n.Content[i], n.Content[i+1]
+			}
+		case yaml.SequenceNode:
+			key = nil
+			if i, err := strconv.Atoi(tok); err == nil && i >= 0 && i < len(n.Content) && strconv.Itoa(i) == tok {
+				next = n.Content[i]
+			}
+		}
+		if next == nil {
+			return n, nil, false
+		}
+		for next.Kind == yaml.AliasNode && next.Alias != nil {
+			next = next.Alias
+		}
+		n = next
+	}
+	return n, key, true
+}
+
+// A seqPos finds the positions of the items of the sequence at a pointer,
+// as file.pos does, finding the sequence once for all of them.
+type seqPos struct {
+	f *file
+	p string
+	n *ynode // the sequence, or nil when p is none
+}
+
+func (f *file) seq(p string) seqPos {
+	n, _, ok := f.find(p)
+	if !ok || n.Kind != yaml.SequenceNode {
+		n = nil
+	}
+	return seqPos{f: f, p: p, n: n}
+}
+
+// pos returns the position of item i: f.pos(ptr(s.p, i)).
+func (s seqPos) pos(i int) Pos {
+	if s.n == nil {
+		return s.f.pos(ptr(s.p, i))
+	}
+	n := s.n
+	if i < len(n.Content) {
+		n = n.Content[i]
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+	}
+	return Pos{File: s.f.path, Line: n.Line, Col: n.Column}
+}
+
+// entry returns the index in m.Content of the first key k of mapping m,
+// or -1.
+func (f *file) entry(m *ynode, k string) int {
+	if len(m.Content) < 32 {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if isKey(m.Content[i]) && m.Content[i].Value == k {
+				return i
+			}
+		}
+		return -1
+	}
+	idx, ok := f.index[m]
+	if !ok {
+		idx = make(map[string]int, len(m.Content)/2)
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if _, dup := idx[m.Content[i].Value]; !dup && isKey(m.Content[i]) {
+				idx[m.Content[i].Value] = i
+			}
+		}
+		if f.index == nil {
+			f.index = map[*ynode]map[string]int{}
+		}
+		f.index[m] = idx
+	}
+	if i, ok := idx[k]; ok {
+		return i
+	}
+	return -1
+}
+
+// isKey reports whether k is a key the converter keeps: a scalar, not a
+// merge key.
+func isKey(k *ynode) bool {
+	return k.Kind == yaml.ScalarNode && k.ShortTag() != "!!merge"
 }
 
 // tainted reports whether the schema rejected the value at ptr or anything
@@ -258,8 +369,13 @@ func (f *file) read(d *diags) (ok bool) {
 	}
 	defer fh.Close()
 	// Read one byte past the limit rather than trusting Stat: the file may
-	// be a pipe or still growing.
-	data, err := io.ReadAll(io.LimitReader(fh, lim.fileBytes+1))
+	// be a pipe or still growing. Stat only sizes the buffer.
+	buf := bytes.NewBuffer(nil)
+	if st, err := fh.Stat(); err == nil && st.Size() < lim.fileBytes {
+		buf.Grow(int(st.Size()) + bytes.MinRead)
+	}
+	_, err = buf.ReadFrom(io.LimitReader(fh, lim.fileBytes+1))
+	data := buf.Bytes()
 	if err != nil {
 		d.add(whole, "check the path given to -f", "cannot read: %v", unwrapPathErr(err))
 		return false
@@ -277,11 +393,43 @@ func (f *file) read(d *diags) (ok bool) {
 			"file has too many YAML values (more than %d)", lim.nodes)
 		return false
 	}
+	// Most spec files are plain block YAML, which fastYAML reads as
+	// yaml.v3 would; anything else, errors included, is yaml.v3's.
+	root, ok := fastYAML(data)
+	if ok && !f.explicit && !looksLikeSpec(root) {
+		f.skipped = true
+		return false
+	}
+	if !ok {
+		if root = f.parse(data, d); root == nil {
+			return false
+		}
+	}
+	f.root = root
+	f.bad = map[string]bool{}
+	f.badKeys = map[string]bool{}
+	f.merged = map[string]bool{}
+	c := converter{f: f, d: d}
+	v, err := c.value(root, 0)
+	if err != nil {
+		d.add(Pos{File: f.path, Line: c.at.Line, Col: c.at.Column}, err.(*limitError).hint, "%v", err)
+		return false
+	}
+	f.value = v.(map[string]any)
+	return true
+}
+
+// parse parses data with yaml.v3 and returns the root of its one document,
+// a mapping; or nil when it has reported why there is none, or skipped a
+// file that is not a spec.
+func (f *file) parse(data []byte, d *diags) *ynode {
+	whole := Pos{File: f.path}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := decode(dec, &doc); err != nil {
 		if err == io.EOF {
-			return f.reportEmpty(d)
+			f.reportEmpty(d)
+			return nil
 		}
 		p, msg := whole, err.Error()
 		if m := yamlErrLine.FindStringSubmatch(msg); m != nil {
@@ -291,15 +439,16 @@ func (f *file) read(d *diags) (ok bool) {
 			msg = strings.TrimPrefix(msg, "yaml: ")
 		}
 		d.add(p, "fix the YAML syntax at or after this line; check the indentation", "invalid YAML: %s", msg)
-		return false
+		return nil
 	}
 	if len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" {
-		return f.reportEmpty(d)
+		f.reportEmpty(d)
+		return nil
 	}
-	root := doc.Content[0]
+	root := fromYAML(doc.Content[0], map[*yaml.Node]*ynode{})
 	if !f.explicit && !looksLikeSpec(root) {
 		f.skipped = true
-		return false
+		return nil
 	}
 	var next yaml.Node
 	if err := decode(dec, &next); err != io.EOF {
@@ -309,28 +458,15 @@ func (f *file) read(d *diags) (ok bool) {
 		}
 		d.add(p, "put each document in its own file; files with the same stack are merged",
 			"a spec file holds one YAML document; this is the second")
-		return false
+		return nil
 	}
 	if root.Kind != yaml.MappingNode {
 		d.add(Pos{File: f.path, Line: root.Line, Col: root.Column},
 			"write a mapping with at least stack and region",
 			"a spec file must be a YAML mapping, not a %s", kindName(root))
-		return false
+		return nil
 	}
-	f.root = root
-	f.nodes = map[string]*yaml.Node{}
-	f.keys = map[string]*yaml.Node{}
-	f.bad = map[string]bool{}
-	f.badKeys = map[string]bool{}
-	f.merged = map[string]bool{}
-	c := converter{f: f, d: d}
-	v, err := c.value(root, "", 0)
-	if err != nil {
-		d.add(Pos{File: f.path, Line: c.at.Line, Col: c.at.Column}, err.(*limitError).hint, "%v", err)
-		return false
-	}
-	f.value = v.(map[string]any)
-	return true
+	return root
 }
 
 func (f *file) reportEmpty(d *diags) bool {
@@ -368,7 +504,7 @@ func separators(data []byte) int {
 
 // looksLikeSpec tells a tmsync file from other YAML found in a directory:
 // it is a mapping naming a stack, filters or sessions.
-func looksLikeSpec(n *yaml.Node) bool {
+func looksLikeSpec(n *ynode) bool {
 	if n.Kind != yaml.MappingNode {
 		return false
 	}
@@ -381,7 +517,7 @@ func looksLikeSpec(n *yaml.Node) bool {
 	return false
 }
 
-func kindName(n *yaml.Node) string {
+func kindName(n *ynode) string {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		return "list"
@@ -399,18 +535,34 @@ func (e *limitError) Error() string { return e.msg }
 
 // A converter turns a YAML node tree into JSON values (map[string]any,
 // []any, string, int64, float64, bool, nil), expanding aliases within the
-// node budget and recording each value's node.
+// node budget. A value's node is found again by its pointer (file.find).
 type converter struct {
 	f     *file
 	d     *diags
 	count int
-	at    *yaml.Node // the node where a limit was hit
+	at    *ynode // the node where a limit was hit
 	// alias is the outermost alias being expanded: where a document blows
 	// up, and so where to point.
-	alias *yaml.Node
+	alias *ynode
+	// path leads from the root to the value being converted; its pointer
+	// is only spelled out for a diagnostic.
+	path []location
 }
 
-func (c *converter) value(n *yaml.Node, p string, depth int) (any, error) {
+// ptr returns the JSON pointer of the value being converted.
+func (c *converter) ptr() string {
+	var b strings.Builder
+	for _, l := range c.path {
+		if l.idx >= 0 {
+			b.WriteString("/" + strconv.Itoa(l.idx))
+		} else {
+			b.WriteString(ptr("", l.key))
+		}
+	}
+	return b.String()
+}
+
+func (c *converter) value(n *ynode, depth int) (any, error) {
 	c.count++
 	if c.count > lim.nodes {
 		c.at = n
@@ -436,25 +588,24 @@ func (c *converter) value(n *yaml.Node, p string, depth int) (any, error) {
 		if outer {
 			c.alias = n
 		}
-		v, err := c.value(n.Alias, p, depth+1)
+		v, err := c.value(n.Alias, depth+1)
 		if outer && err == nil {
 			c.alias = nil
 		}
 		return v, err
-	}
-	if _, seen := c.f.nodes[p]; !seen {
-		c.f.nodes[p] = n
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
 			return nil, nil
 		}
-		return c.value(n.Content[0], p, depth)
+		return c.value(n.Content[0], depth)
 	case yaml.SequenceNode:
 		out := make([]any, 0, len(n.Content))
 		for i, item := range n.Content {
-			v, err := c.value(item, ptr(p, i), depth+1)
+			c.path = append(c.path, location{idx: i})
+			v, err := c.value(item, depth+1)
+			c.path = c.path[:len(c.path)-1]
 			if err != nil {
 				return nil, err
 			}
@@ -469,26 +620,26 @@ func (c *converter) value(n *yaml.Node, p string, depth int) (any, error) {
 			kp := Pos{File: c.f.path, Line: k.Line, Col: k.Column}
 			if k.Kind != yaml.ScalarNode {
 				c.d.add(kp, "use a plain string as the key", "a mapping key must be a string, not a %s", kindName(k))
-				c.f.bad[p] = true
+				c.f.bad[c.ptr()] = true
 				continue
 			}
 			if k.ShortTag() == "!!merge" {
 				c.d.add(kp, "write the fields out; anchors and aliases (&a, *a) of whole values work",
 					"merge keys (<<) are not supported")
-				c.f.bad[p] = true
-				c.f.merged[p] = true
+				c.f.bad[c.ptr()] = true
+				c.f.merged[c.ptr()] = true
 				continue
 			}
 			if _, dup := out[k.Value]; dup {
-				first := c.f.keys[ptr(p, k.Value)]
+				first := n.Content[c.f.entry(n, k.Value)]
 				c.d.add(kp, "remove one of them or rename it",
 					"duplicate key %q (first at line %d)", k.Value, first.Line)
-				c.f.bad[ptr(p, k.Value)] = true
+				c.f.bad[ptr(c.ptr(), k.Value)] = true
 				continue
 			}
-			cp := ptr(p, k.Value)
-			c.f.keys[cp] = k
-			v, err := c.value(vn, cp, depth+1)
+			c.path = append(c.path, location{key: k.Value, idx: -1})
+			v, err := c.value(vn, depth+1)
+			c.path = c.path[:len(c.path)-1]
 			if err != nil {
 				return nil, err
 			}
@@ -502,27 +653,82 @@ func (c *converter) value(n *yaml.Node, p string, depth int) (any, error) {
 // scalar returns the JSON value of a scalar node by its resolved YAML tag.
 // Values JSON cannot hold (infinities, huge integers, timestamps) stay
 // strings, so the schema reports them as the wrong type.
-func scalar(n *yaml.Node) any {
-	switch n.ShortTag() {
+func scalar(n *ynode) any {
+	switch n.Tag {
 	case "!!null":
 		return nil
 	case "!!bool":
+		switch n.Value {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
 		var b bool
-		if n.Decode(&b) == nil {
+		if n.decode(&b) == nil {
 			return b
 		}
 	case "!!int":
+		if n.Style == 0 && decimal(n.Value) {
+			i, err := strconv.ParseInt(n.Value, 10, 64)
+			if err == nil {
+				return i
+			}
+		}
 		var i int64
-		if n.Decode(&i) == nil {
+		if n.decode(&i) == nil {
 			return i
 		}
 	case "!!float":
 		var x float64
-		if n.Decode(&x) == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
+		if n.decode(&x) == nil && !math.IsInf(x, 0) && !math.IsNaN(x) {
 			return x
 		}
 	}
 	return n.Value
+}
+
+// A ynode is a node of a parsed file as the loader keeps it: what it reads
+// of yaml.v3's node, in half its size (no comments, no anchor names). Tag
+// is the short tag yaml.v3 resolves (Node.ShortTag); an alias points at
+// its anchor's node.
+type ynode struct {
+	Kind         yaml.Kind
+	Style        yaml.Style
+	Line, Column int
+	Tag, Value   string
+	Content      []*ynode
+	Alias        *ynode
+}
+
+// ShortTag is the node's resolved tag, as yaml.Node.ShortTag.
+func (n *ynode) ShortTag() string { return n.Tag }
+
+// decode decodes a scalar node into v as yaml.v3 does.
+func (n *ynode) decode(v any) error {
+	y := yaml.Node{Kind: n.Kind, Style: n.Style, Tag: n.Tag, Value: n.Value}
+	return y.Decode(v)
+}
+
+// fromYAML copies a yaml.v3 tree into ynodes; seen maps each node copied
+// to its copy, so that an alias points at its anchor's copy (also when
+// the anchor's value holds the alias).
+func fromYAML(n *yaml.Node, seen map[*yaml.Node]*ynode) *ynode {
+	if c, ok := seen[n]; ok {
+		return c
+	}
+	c := &ynode{Kind: n.Kind, Style: n.Style, Tag: n.ShortTag(), Value: n.Value, Line: n.Line, Column: n.Column}
+	seen[n] = c
+	if n.Alias != nil {
+		c.Alias = fromYAML(n.Alias, seen)
+	}
+	if len(n.Content) > 0 {
+		c.Content = make([]*ynode, len(n.Content))
+		for i, x := range n.Content {
+			c.Content[i] = fromYAML(x, seen)
+		}
+	}
+	return c
 }
 
 // sortedKeys returns the keys of m in order, for deterministic output.

@@ -1,100 +1,32 @@
 package spec
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"unicode/utf8"
 
-	"github.com/santhosh-tekuri/jsonschema/v5"
 	"gopkg.in/yaml.v3"
-
-	"github.com/tmsync/tmsync/schema"
 )
 
-// compiledSchema is the embedded schema, compiled once per process.
-var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft7
-	if err := c.AddResource(schema.URL, bytes.NewReader(schema.JSON)); err != nil {
-		return nil, err
-	}
-	return c.Compile(schema.URL)
-})
-
-// schemaDoc is the schema as plain JSON, read to word the diagnostics: the
-// allowed fields, ranges and patternErrorMessage next to a failed keyword.
-var schemaDoc = sync.OnceValue(func() any {
-	var v any
-	if err := json.Unmarshal(schema.JSON, &v); err != nil {
-		panic(fmt.Sprintf("embedded schema: %v", err))
-	}
-	return v
-})
-
-// checkSchema validates f against the schema and reports each failed
-// keyword at the node it is about, marking that node bad.
-func checkSchema(f *file, sch *jsonschema.Schema, d *diags) {
-	err := sch.Validate(f.value)
-	if err == nil {
-		return
-	}
-	ve, ok := err.(*jsonschema.ValidationError)
-	if !ok {
-		d.add(Pos{File: f.path}, "", "schema check failed: %v", err)
-		return
-	}
-	for _, leaf := range leaves(ve, nil) {
-		f.schemaDiag(leaf, d)
+// checkSchema validates f against the embedded schema and reports each
+// failed keyword at the node it is about, marking that node bad.
+func checkSchema(f *file, sch *schemaNode, d *diags) {
+	var faults []schemaFault
+	sch.check(f.value, nil, false, &faults)
+	for _, e := range faults {
+		f.schemaDiag(e, d)
 	}
 }
 
-func leaves(ve *jsonschema.ValidationError, out []*jsonschema.ValidationError) []*jsonschema.ValidationError {
-	if len(ve.Causes) == 0 {
-		return append(out, ve)
-	}
-	causes := ve.Causes
-	if strings.HasSuffix(ve.KeywordLocation, "/oneOf") {
-		// Report the branch of the value's own type; a value of no
-		// branch's type is one error, naming every type allowed.
-		var own []*jsonschema.ValidationError
-		for _, c := range causes {
-			if len(c.Causes) > 0 || !strings.HasSuffix(c.KeywordLocation, "/type") {
-				own = append(own, c)
-			}
-		}
-		if len(own) == 0 {
-			return append(out, ve)
-		}
-		causes = own
-	}
-	for _, c := range causes {
-		out = leaves(c, out)
-	}
-	return out
-}
-
-func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
-	inst := e.InstanceLocation
-	kw := e.KeywordLocation[strings.LastIndexByte(e.KeywordLocation, '/')+1:]
-	sch, _ := schemaAt(e.AbsoluteKeywordLocation).(map[string]any)
+func (f *file) schemaDiag(e schemaFault, d *diags) {
+	inst, kw, sch := e.inst, e.kw, e.sch
 	path := display(inst)
 	val, _ := f.get(inst)
 
-	if strings.Contains(e.KeywordLocation, "/propertyNames/") {
-		// The validator checks a key as if it were a value at the key's
-		// own location; the key is what to fix. The location of an empty
-		// key is the mapping's own (the validator joins no empty token):
-		// put it back, so that the key is reported where it is, under its
-		// mapping, and only it is left out of the checks that follow.
-		if f.emptyKey(inst, kw, sch) {
-			inst = ptr(inst, "")
-		}
+	if e.key {
+		// The key is what to fix: only it (and its value) is left out of
+		// the checks that follow, not the mapping's other keys.
 		f.badKeys[inst] = true
 		key := lastToken(inst)
 		hint := "rename the key"
@@ -160,7 +92,7 @@ func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
 	case "type":
 		want := typeNames(sch["type"])
 		hint := "write " + want
-		if n := f.nodes[inst]; n != nil && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 &&
+		if n := f.node(inst); n != nil && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 &&
 			strings.Contains(want, "integer") {
 			if _, err := strconv.ParseFloat(n.Value, 64); err == nil {
 				hint = "write the number without quotes"
@@ -210,33 +142,8 @@ func (f *file) schemaDiag(e *jsonschema.ValidationError, d *diags) {
 		d.add(at, fmt.Sprintf("remove entries until at most %v are left", num(sch["maxProperties"])),
 			"%s has %d entries; at most %v are allowed", path, n, num(sch["maxProperties"]))
 	default:
-		d.add(at, "see docs/spec.md or run tmsync schema", "%s: %s", path, e.Message)
+		d.add(at, "see docs/spec.md or run tmsync schema", "%s: %s", path, e.msg)
 	}
-}
-
-// emptyKey reports whether a propertyNames error at inst, of keyword kw of
-// schema sch, is about an empty key of the mapping at inst rather than
-// about the key inst names: the mapping has an empty key, and the named
-// key passes the keyword.
-func (f *file) emptyKey(inst, kw string, sch map[string]any) bool {
-	obj, ok := f.get(inst)
-	m, isMap := obj.(map[string]any)
-	if !ok || !isMap {
-		return false
-	}
-	if _, has := m[""]; !has || inst == "" {
-		return false
-	}
-	named := lastToken(inst)
-	switch kw {
-	case "minLength":
-		n, _ := sch["minLength"].(float64)
-		return float64(utf8.RuneCountInString(named)) >= n
-	case "pattern":
-		re, err := regexp.Compile(fmt.Sprint(sch["pattern"]))
-		return err == nil && re.MatchString(named) && !re.MatchString("")
-	}
-	return false
 }
 
 // describeSchema returns the schema's description as a hint when it has one.
@@ -245,36 +152,6 @@ func describeSchema(sch map[string]any, fallback string) string {
 		return p
 	}
 	return fallback
-}
-
-// schemaAt returns the schema node holding the keyword at an absolute
-// keyword location (URL#/json/pointer/keyword): the keyword's object.
-func schemaAt(loc string) any {
-	_, frag, _ := strings.Cut(loc, "#")
-	toks := strings.Split(frag, "/")
-	if len(toks) > 0 {
-		toks = toks[:len(toks)-1] // the keyword itself
-	}
-	v := schemaDoc()
-	for _, t := range toks {
-		if t == "" {
-			continue
-		}
-		t = unescape(t)
-		switch x := v.(type) {
-		case map[string]any:
-			v = x[t]
-		case []any:
-			i, err := strconv.Atoi(t)
-			if err != nil || i < 0 || i >= len(x) {
-				return nil
-			}
-			v = x[i]
-		default:
-			return nil
-		}
-	}
-	return v
 }
 
 // get returns the value at JSON pointer p in f.

@@ -7,6 +7,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -31,7 +32,11 @@ func run() int {
 	goCmd := flag.String("go", "go", "go command for the plan.Compute benchmark; empty skips it")
 	benchtime := flag.String("benchtime", "20x", "-benchtime of the plan.Compute benchmark")
 	throughputTime := flag.String("throughput-benchtime", "2000x", "-benchtime of the emulator's throughput benchmark")
+	validateIn := flag.String("validate-in", "", "time tmsync validate in this directory and print the result as JSON, nothing else (the bench runs itself so)")
 	flag.Parse()
+	if *validateIn != "" {
+		return validate(*bin, *validateIn)
+	}
 	var ns []int
 	for _, f := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -61,25 +66,26 @@ func run() int {
 		}
 		rep.Compute = bench.ParseGoBench(buf)
 	}
-	// Also before the converges: these measure CPU more than latency.
-	fmt.Fprintln(os.Stderr, "bench: tmsync validate of 10,000 rules")
-	v, err := bench.MeasureValidate(ctx, workload.Binary(*bin), filepath.Join(dir, "validate"), bench.ValidateRuns)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		return 1
-	}
-	rep.Validate = &v
 	if *goCmd != "" {
 		// In a process of its own, like the Compute benchmark: the
 		// emulator's 2,000 objects would raise this process's peak RSS,
 		// which the tmsync processes it starts report as theirs.
 		fmt.Fprintln(os.Stderr, "bench: emulator throughput")
-		buf, err := goBench(ctx, *goCmd, "^BenchmarkThroughput$", *throughputTime, "./internal/emulator")
+		buf, err := goBench(ctx, *goCmd, "^BenchmarkThroughput$", *throughputTime, "./internal/emulator", "-count", "3")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			return 1
 		}
 		rep.Emulator = bench.ParseThroughput(buf)
+	}
+	// Before the converges too, in a process of its own: writing its
+	// 10,000 rules would raise this process's peak RSS, which the tmsync
+	// processes it starts afterwards report as theirs (a child starts
+	// from its parent's memory until it runs tmsync).
+	fmt.Fprintln(os.Stderr, "bench: tmsync validate of 10,000 rules")
+	if rep.Validate, err = validateChild(ctx, *bin, filepath.Join(dir, "validate")); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
 	}
 	cfg := bench.Config{Sizes: ns, Seed: *seed, Tmsync: workload.Binary(*bin), Dir: dir, Log: os.Stderr}
 	rep.Sizes, err = bench.Run(ctx, cfg)
@@ -113,6 +119,38 @@ func run() int {
 		fmt.Printf("\nWrote %s (%s).\n", *out, time.Since(rep.Started).Round(time.Second))
 	}
 	return 0
+}
+
+// validate times tmsync validate in dir and prints the result as JSON.
+func validate(bin, dir string) int {
+	v, err := bench.MeasureValidate(context.Background(), workload.Binary(bin), dir, bench.ValidateRuns)
+	if err == nil {
+		err = json.NewEncoder(os.Stdout).Encode(v)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	return 0
+}
+
+// validateChild runs this command again to time tmsync validate in dir.
+func validateChild(ctx context.Context, bin, dir string) (*bench.ValidateResult, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, self, "-tmsync", bin, "-validate-in", dir)
+	cmd.Stderr = os.Stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("timing tmsync validate: %w", err)
+	}
+	var v bench.ValidateResult
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("timing tmsync validate: %w", err)
+	}
+	return &v, nil
 }
 
 // goBench runs the benchmarks of pkg that match pattern, as many times as

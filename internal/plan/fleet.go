@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -334,7 +335,7 @@ func (pl *planner) sourceChanges(key string, live []string, want []string) []Sou
 	var out []SourceChange
 	for _, id := range want {
 		c := SourceChange{ID: id, Change: SourceAdd, Why: r.set[id]}
-		if contains(live, id) {
+		if slices.Contains(live, id) {
 			c.Change = SourceKeep
 		}
 		out = append(out, c)
@@ -357,21 +358,12 @@ func (pl *planner) goneWhy(r *resolution, id string) string {
 		return "no longer matches: deleted"
 	case !e.Mirrorable():
 		return "no longer matches: " + e.Status
-	case contains(r.d.Exclude, id):
+	case slices.Contains(r.d.Exclude, id):
 		return "excluded"
 	case r.set[id] != "":
 		return "moved to another session of the group"
 	}
 	return "no longer matches"
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // guardSources refuses a plan in which the selectors of a session or group

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"testing"
 
@@ -75,7 +76,7 @@ func TestGroupFollowsTheFleet(t *testing.T) {
 	got = membersOf(live)
 	for k, srcs := range before {
 		for _, id := range srcs {
-			if !contains(got[k], id) {
+			if !slices.Contains(got[k], id) {
 				t.Errorf("%s lost %s when the fleet grew", k, id)
 			}
 		}
